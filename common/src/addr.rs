@@ -1,0 +1,165 @@
+//! 地址：解析 `host:port`，以及客户端该怎样使用一个名字解析出的多个地址。
+//!
+//! Python's `('localhost', 9999)` tuple becomes the string `localhost:9999`.
+//! A name such as `localhost` can stand for several addresses (`::1` and
+//! `127.0.0.1` on many systems, in an order the system chooses), so a client
+//! must be ready to try each of them; [`connect_tcp`] does exactly that.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
+
+use crate::errors;
+
+/// A `host:port` pair as a learner types it: `localhost:9999`,
+/// `127.0.0.1:9999`, `[::1]:9999` or `example.com:80`.
+///
+/// Parsing checks only the shape; whether the name exists is found out when
+/// it is [resolved](HostPort::resolve), and reported there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    pub host: String,
+    pub port: u16,
+}
+
+impl FromStr for HostPort {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let (host, port) = split_host_port(text)?;
+        let port = parse_port(text, port)?;
+        check_host(text, host)?;
+        Ok(HostPort {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+/// Splits `host:port` or `[v6]:port`; the brackets are how an IPv6 address,
+/// which is full of colons itself, is told apart from its port.
+fn split_host_port(text: &str) -> Result<(&str, &str)> {
+    if let Some(rest) = text.strip_prefix('[') {
+        return rest.split_once("]:").ok_or_else(|| {
+            anyhow!("地址 \"{text}\" 格式不对：IPv6 地址应写成 [地址]:端口，例如 [::1]:9999")
+        });
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        bail!("地址 \"{text}\" 缺少端口：请写成 主机:端口，例如 localhost:9999");
+    };
+    if host.contains(':') {
+        bail!("地址 \"{text}\" 格式不对：IPv6 地址要用方括号括起来，例如 [::1]:9999");
+    }
+    Ok((host, port))
+}
+
+fn parse_port(text: &str, port: &str) -> Result<u16> {
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        bail!(
+            "地址 \"{text}\" 中的端口 \"{port}\" 不是数字：请写成 主机:端口，例如 localhost:9999"
+        );
+    }
+    port.parse().map_err(|_| {
+        anyhow!("地址 \"{text}\" 中的端口 {port} 超出范围：端口只能是 0 到 65535（0 表示让系统挑一个空闲端口）")
+    })
+}
+
+fn check_host(text: &str, host: &str) -> Result<()> {
+    if host.is_empty() {
+        bail!("地址 \"{text}\" 缺少主机：请写成 主机:端口，例如 localhost:9999 或 0.0.0.0:9999");
+    }
+    let is_name = host
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    if host.parse::<IpAddr>().is_err() && !is_name {
+        bail!("地址 \"{text}\" 中的主机 \"{host}\" 含有不能出现在主机名里的字符");
+    }
+    Ok(())
+}
+
+impl fmt::Display for HostPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl HostPort {
+    /// Every address the name stands for, in the system's order.
+    ///
+    /// This is the DNS (or `/etc/hosts`) lookup that Python's `connect` and
+    /// `bind` do silently; doing it here lets "no such host" get its own message.
+    pub fn resolve(&self) -> Result<Vec<SocketAddr>> {
+        let addrs: Vec<SocketAddr> = match (self.host.as_str(), self.port).to_socket_addrs() {
+            Ok(addrs) => addrs.collect(),
+            Err(_) => Vec::new(),
+        };
+        if addrs.is_empty() {
+            bail!(
+                "找不到主机 \"{}\"：无法把这个名字解析成 IP 地址。请检查拼写，或直接写 IP 地址，例如 127.0.0.1:{}",
+                self.host,
+                self.port
+            );
+        }
+        Ok(addrs)
+    }
+}
+
+/// 客户端发起 TCP 连接，等价于原文的 `client_socket.connect(server_address)`，
+/// 但有超时，并且依次尝试名字解析出的每一个地址。
+///
+/// `localhost` may resolve to `::1` first while a server (the article's
+/// Python one, for instance) listens on `127.0.0.1` only; trying each address
+/// in turn is what makes both work. The error kept is the last one, which is
+/// the most telling when every address failed.
+pub fn connect_tcp(server: &HostPort, timeout: Duration) -> Result<TcpStream> {
+    let mut last_error = None;
+    for addr in server.resolve()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    match last_error {
+        Some(error) => Err(errors::connect(server, &error, timeout)),
+        // invariant: resolve() never returns an empty list, so the loop ran.
+        None => bail!("找不到主机 \"{}\"", server.host),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<HostPort> {
+        text.parse()
+    }
+
+    #[test]
+    fn accepts_names_ipv4_and_bracketed_ipv6() {
+        assert_eq!(parse("localhost:9999").unwrap().host, "localhost");
+        assert_eq!(parse("127.0.0.1:0").unwrap().port, 0);
+        let v6 = parse("[::1]:65535").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 65535));
+        assert_eq!(v6.to_string(), "[::1]:65535");
+    }
+
+    #[test]
+    fn rejects_each_malformed_shape_with_its_own_reason() {
+        let reason = |text| parse(text).unwrap_err().to_string();
+        assert!(reason("localhost").contains("缺少端口"));
+        assert!(reason("localhost:99999").contains("超出范围"));
+        assert!(reason("localhost:abc").contains("不是数字"));
+        assert!(reason("localhost:").contains("不是数字"));
+        assert!(reason(":9999").contains("缺少主机"));
+        assert!(reason("::1:9999").contains("方括号"));
+        assert!(reason("[::1]9999").contains("IPv6"));
+        assert!(reason("bad host!:9999").contains("字符"));
+    }
+}

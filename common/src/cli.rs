@@ -1,0 +1,240 @@
+//! 命令行：每个程序都用同一种方式读取 `[ADDR] [MESSAGE] [选项]` 和 `--help`。
+//!
+//! The article hard-codes `('localhost', 9999)`; the Rust programs take the
+//! address as their first argument instead, so that two servers (or a test)
+//! can run side by side. This parser is deliberately small: a learner should
+//! be able to read all of it, and the chapters need nothing more.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow, bail};
+
+use crate::addr::HostPort;
+use crate::{DEFAULT_ADDR, errors};
+
+/// What a program accepts, written once and used both to parse the command
+/// line and to print `--help`.
+pub struct Usage {
+    /// 程序名，例如 `tcp-server`。
+    pub program: &'static str,
+    /// 一句话说明它对应原文的哪一节。
+    pub about: &'static str,
+    /// 位置参数：(`[ADDR]`, 说明)。第一个总是地址。
+    pub arguments: &'static [(&'static str, &'static str)],
+    /// 选项：(`--cert FILE`, 说明)。每个选项都带一个值。
+    pub options: &'static [(&'static str, &'static str)],
+    /// 补充说明，例如超时和上限。
+    pub notes: &'static [&'static str],
+    /// 示例命令。
+    pub examples: &'static [&'static str],
+}
+
+/// The parsed command line.
+#[derive(Debug)]
+pub struct Args {
+    /// 第一个位置参数，默认 `localhost:9999`。
+    pub addr: HostPort,
+    extra: Vec<String>,
+    options: Vec<(&'static str, String)>,
+}
+
+impl Args {
+    /// 第二个位置参数（客户端要发送的消息），没有给出时用 `default`。
+    pub fn message(&self, default: &str) -> String {
+        self.extra
+            .first()
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    }
+
+    /// 选项的值，例如 `option("--cert")`。
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// 数字选项的值：没有给出时用 `default`；不是正整数时给出一句说明。
+    pub fn number(&self, name: &str, default: usize) -> Result<usize> {
+        match self.option(name) {
+            None => Ok(default),
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => bail!("选项 {name} 的值 \"{text}\" 不对：需要一个正整数"),
+            },
+        }
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Parsed {
+    Help,
+    Run(Args),
+}
+
+impl Usage {
+    /// Parses `std::env::args`, prints help or a usage error if asked or
+    /// needed, otherwise runs `program` and reports its error as one line.
+    pub fn run(&self, program: fn(Args) -> Result<()>) -> ExitCode {
+        match self.parse(std::env::args_os().skip(1)) {
+            Ok(Parsed::Help) => {
+                print!("{}", self.help());
+                ExitCode::SUCCESS
+            }
+            Ok(Parsed::Run(args)) => errors::report(program(args)),
+            Err(error) => {
+                eprintln!("错误: {error:#}（运行 {} --help 查看用法）", self.program);
+                ExitCode::from(2)
+            }
+        }
+    }
+
+    /// Parses the arguments that follow the program name.
+    pub fn parse(&self, args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
+        let mut positionals = Vec::new();
+        let mut options = Vec::new();
+        let mut only_positionals = false;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let arg = arg
+                .into_string()
+                .map_err(|raw| anyhow!("参数 {raw:?} 不是合法的 UTF-8 文本"))?;
+            if only_positionals || !arg.starts_with('-') || arg == "-" {
+                positionals.push(arg);
+            } else if arg == "--" {
+                only_positionals = true;
+            } else if arg == "-h" || arg == "--help" {
+                return Ok(Parsed::Help);
+            } else {
+                options.push(self.option_value(&arg, &mut args)?);
+            }
+        }
+        if positionals.len() > self.arguments.len() {
+            bail!("多余的参数 \"{}\"", positionals[self.arguments.len()]);
+        }
+        let mut positionals = positionals.into_iter();
+        let addr = positionals.next();
+        let addr = addr.as_deref().unwrap_or(DEFAULT_ADDR).parse()?;
+        Ok(Parsed::Run(Args {
+            addr,
+            extra: positionals.collect(),
+            options,
+        }))
+    }
+
+    /// Reads `--name VALUE` or `--name=VALUE` for an option this program knows.
+    fn option_value(
+        &self,
+        arg: &str,
+        rest: &mut impl Iterator<Item = OsString>,
+    ) -> Result<(&'static str, String)> {
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_string())),
+            None => (arg, None),
+        };
+        let known = self
+            .options
+            .iter()
+            .map(|(spec, _)| spec.split(' ').next().unwrap_or(spec))
+            .find(|known| *known == name)
+            .ok_or_else(|| anyhow!("不认识的选项 {name}"))?;
+        let value = match inline {
+            Some(value) => value,
+            None => rest
+                .next()
+                .and_then(|value| value.into_string().ok())
+                .ok_or_else(|| anyhow!("选项 {name} 后面缺少值"))?,
+        };
+        Ok((known, value))
+    }
+
+    /// The text `--help` prints.
+    pub fn help(&self) -> String {
+        let mut text = format!("{}\n\n用法: {}", self.about, self.program);
+        for (name, _) in self.arguments {
+            text += &format!(" {name}");
+        }
+        if !self.options.is_empty() {
+            text += " [选项]";
+        }
+        text += "\n\n参数:\n";
+        for (name, what) in self.arguments {
+            text += &format!("  {name:<14} {what}\n");
+        }
+        text += "\n选项:\n";
+        for (name, what) in self.options {
+            text += &format!("  {name:<14} {what}\n");
+        }
+        text += &format!("  {:<14} 显示本帮助并退出\n", "-h, --help");
+        for note in self.notes {
+            text += &format!("\n{note}");
+        }
+        if !self.notes.is_empty() {
+            text += "\n";
+        }
+        text += "\n示例:\n";
+        for example in self.examples {
+            text += &format!("  {example}\n");
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USAGE: Usage = Usage {
+        program: "demo",
+        about: "演示",
+        arguments: &[("[ADDR]", "地址"), ("[MESSAGE]", "消息")],
+        options: &[("--cert FILE", "证书")],
+        notes: &[],
+        examples: &["demo localhost:9999"],
+    };
+
+    fn parse(args: &[&str]) -> Result<Parsed> {
+        USAGE.parse(args.iter().map(OsString::from))
+    }
+
+    fn run_args(args: &[&str]) -> Args {
+        match parse(args).unwrap() {
+            Parsed::Run(args) => args,
+            Parsed::Help => panic!("expected arguments, got help"),
+        }
+    }
+
+    #[test]
+    fn defaults_to_the_articles_address_and_message() {
+        let args = run_args(&[]);
+        assert_eq!(args.addr.to_string(), "localhost:9999");
+        assert_eq!(args.message("默认"), "默认");
+    }
+
+    #[test]
+    fn reads_positionals_and_both_option_spellings() {
+        let args = run_args(&["[::1]:0", "hi", "--cert", "a.pem"]);
+        assert_eq!(args.addr.port, 0);
+        assert_eq!(args.message("默认"), "hi");
+        assert_eq!(args.option("--cert"), Some("a.pem"));
+        assert_eq!(run_args(&["--cert=b.pem"]).option("--cert"), Some("b.pem"));
+    }
+
+    #[test]
+    fn help_wins_and_lists_examples() {
+        assert!(matches!(parse(&["x:1", "--help"]).unwrap(), Parsed::Help));
+        assert!(USAGE.help().contains("demo localhost:9999"));
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let reason = |args: &[&str]| parse(args).unwrap_err().to_string();
+        assert!(reason(&["--nope"]).contains("不认识的选项 --nope"));
+        assert!(reason(&["--cert"]).contains("缺少值"));
+        assert!(reason(&["a:1", "b", "c"]).contains("多余的参数"));
+        assert!(reason(&["nope"]).contains("缺少端口"));
+    }
+}

@@ -1,0 +1,121 @@
+//! 错误处理：把 `io::Error` 变成一句说明原因、给出办法的中文。
+//!
+//! The article's 错误处理 section wraps `bind` in `try/except` and prints
+//! `绑定地址时出错: {e}`. These helpers keep that first phrase and add what the
+//! raw OS message leaves out: which address, what it means, what to do next.
+//! A learner's mistake ends the program with one such line on stderr; a
+//! misbehaving peer is only logged with [`peer`] and the server goes on.
+
+use std::fmt::Display;
+use std::io::{self, ErrorKind};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::anyhow;
+
+/// 绑定地址失败时的说明（原文：`print(f'绑定地址时出错: {e}')`）。
+pub fn bind(addr: &impl Display, port: u16, error: &io::Error) -> anyhow::Error {
+    let why = match error.kind() {
+        ErrorKind::AddrInUse => format!(
+            "{addr} 已被占用。也许上一次启动的服务器还没关掉；请先关掉它，或换一个端口（端口写 0 让系统挑一个空闲的）"
+        ),
+        ErrorKind::PermissionDenied if port < 1024 => format!(
+            "没有权限使用 {addr}。1024 以下的端口需要管理员权限；请换一个 1024 以上的端口，例如 9999"
+        ),
+        ErrorKind::PermissionDenied => {
+            format!("系统不允许使用 {addr}（权限不足或被安全策略拦截）；请换一个端口试试")
+        }
+        ErrorKind::AddrNotAvailable => format!(
+            "本机没有地址 {addr}。服务器只能绑定本机的地址：用 localhost、127.0.0.1，或用 0.0.0.0 接受所有网卡上的连接"
+        ),
+        _ => format!("{addr}: {error}"),
+    };
+    anyhow!("绑定地址时出错: {why}")
+}
+
+/// 客户端连接失败时的说明。
+pub fn connect(addr: &impl Display, error: &io::Error, timeout: Duration) -> anyhow::Error {
+    let secs = timeout.as_secs();
+    let why = match error.kind() {
+        ErrorKind::ConnectionRefused => {
+            "连接被拒绝，那里没有程序在监听。服务器启动了吗？请先启动服务器，并确认地址和端口与服务器打印的一致".to_string()
+        }
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
+            "{secs} 秒内没有应答。请检查地址是否写对、服务器是否在运行、防火墙是否放行了这个端口"
+        ),
+        ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable => {
+            "网络不可达。请检查网络连接，以及地址是否写对".to_string()
+        }
+        _ => error.to_string(),
+    };
+    anyhow!("无法连接到 {addr}: {why}")
+}
+
+/// 客户端收发数据失败时的说明（服务器已经连上了，之后出的错）。
+pub fn exchange(addr: &impl Display, error: &io::Error, timeout: Duration) -> anyhow::Error {
+    let secs = timeout.as_secs();
+    let why = match error.kind() {
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+            format!("{secs} 秒内没有收到响应。服务器可能卡住了，或者它不是本章的服务器")
+        }
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+            "连接被对方重置了。服务器可能在读完数据之前就关闭了连接，或者已经崩溃".to_string()
+        }
+        ErrorKind::BrokenPipe => "对方已经关闭了连接，数据没能发出去".to_string(),
+        _ => error.to_string(),
+    };
+    anyhow!("与 {addr} 通信时出错: {why}")
+}
+
+/// What a server logs when one client misbehaves: a short reason, no advice,
+/// because the fault is the peer's and the server simply carries on.
+pub fn peer(error: &io::Error) -> String {
+    match error.kind() {
+        // Unix reports an expired read timeout as WouldBlock, Windows as TimedOut.
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+            format!("超过 {} 秒没有收发数据，断开", crate::IO_TIMEOUT.as_secs())
+        }
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "连接被对方重置".to_string(),
+        ErrorKind::BrokenPipe => "对方已关闭连接".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+/// Ends `main`: prints the error as one line on stderr and returns a failure
+/// code, instead of the `Error: …` debug dump and backtrace hint that
+/// returning `Result` from `main` would give.
+pub fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("错误: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_port_keeps_the_articles_wording_and_names_the_address() {
+        let error = io::Error::from(ErrorKind::AddrInUse);
+        let line = bind(&"localhost:9999", 9999, &error).to_string();
+        assert!(line.starts_with("绑定地址时出错: localhost:9999 已被占用"));
+    }
+
+    #[test]
+    fn permission_denied_mentions_low_ports_only_for_low_ports() {
+        let error = io::Error::from(ErrorKind::PermissionDenied);
+        assert!(bind(&"x:80", 80, &error).to_string().contains("1024"));
+        assert!(!bind(&"x:8080", 8080, &error).to_string().contains("1024"));
+    }
+
+    #[test]
+    fn a_refused_connection_asks_whether_the_server_runs() {
+        let error = io::Error::from(ErrorKind::ConnectionRefused);
+        let line = connect(&"localhost:9999", &error, Duration::from_secs(5)).to_string();
+        assert!(line.contains("服务器启动了吗"), "{line}");
+    }
+}

@@ -1,0 +1,94 @@
+//! 原文「常见实践 / TCP 客户端」的 Rust 版本：连接、发送一条消息、打印回复。
+//!
+//! Same bytes as the article: it sends `你好，服务器！` and prints
+//! `收到服务器的响应: 数据已收到`. It works against `tcp-server`,
+//! `threaded-server` and the article's own Python server. What it adds:
+//!
+//! - connecting and waiting for the reply both time out after 5 seconds;
+//! - every address the name resolves to is tried (`localhost` may be `::1`
+//!   first, while the article's Python server listens on `127.0.0.1` only);
+//! - the reply is read until the server closes the connection, because one
+//!   `recv` may return only part of it (TCP is a byte stream).
+//!
+//! ```text
+//! cargo run -p tcp-client                              # localhost:9999
+//! cargo run -p tcp-client -- 127.0.0.1:9999 "自己的消息"
+//! ```
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use common::cli::{Args, Usage};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_MESSAGE, addr, errors, show_bytes};
+
+const USAGE: Usage = Usage {
+    program: "tcp-client",
+    about: "原文「TCP 客户端」：连接服务器，发送一条消息，打印服务器的回复。",
+    arguments: &[
+        ("[ADDR]", "服务器地址，默认 localhost:9999"),
+        ("[MESSAGE]", "要发送的消息，默认“你好，服务器！”"),
+    ],
+    options: &[],
+    notes: &["连接和等待回复各有 5 秒超时（原文会一直等下去）。"],
+    examples: &["tcp-client", "tcp-client 127.0.0.1:9999 \"自己的消息\""],
+};
+
+fn main() -> ExitCode {
+    USAGE.run(talk)
+}
+
+fn talk(args: Args) -> Result<()> {
+    let server_address = &args.addr;
+    // ANCHOR: connect
+    // client_socket.connect(server_address)：带超时，依次尝试名字解析出的每个地址。
+    let mut client_socket = addr::connect_tcp(server_address, IO_TIMEOUT)?;
+    client_socket.set_read_timeout(Some(IO_TIMEOUT))?;
+    client_socket.set_write_timeout(Some(IO_TIMEOUT))?;
+    // ANCHOR_END: connect
+
+    // ANCHOR: exchange
+    // message = b'你好，服务器！'
+    let message = args.message(TCP_MESSAGE);
+    // client_socket.sendall(message) —— write_all 就是 sendall：写完每一个字节才返回。
+    client_socket
+        .write_all(message.as_bytes())
+        .map_err(|e| errors::exchange(server_address, &e, IO_TIMEOUT))?;
+    // data = client_socket.recv(1024)
+    let data = read_reply(&mut client_socket)
+        .map_err(|e| errors::exchange(server_address, &e, IO_TIMEOUT))?;
+    if data.is_empty() {
+        bail!("服务器 {server_address} 没有回复任何数据就关闭了连接");
+    }
+    // print(f'收到服务器的响应: {data.decode()}')
+    println!("收到服务器的响应: {}", show_bytes(&data));
+    // ANCHOR_END: exchange
+    Ok(())
+    // client_socket.close() —— client_socket 在这里离开作用域被 drop，连接随之关闭。
+}
+
+// ANCHOR: read_reply
+/// Reads the reply until the server closes the connection, up to the
+/// article's 1024 bytes.
+///
+/// The article's single `recv(1024)` may return only the first part of the
+/// reply. The server in this chapter closes right after replying, so the end
+/// of the stream marks the end of the reply. A reset or a timeout that comes
+/// after part of the reply still leaves us that part to show.
+fn read_reply(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    match stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
+        Ok(_) => Ok(data),
+        Err(e) if !data.is_empty() && is_cut_short(&e) => Ok(data),
+        Err(e) => Err(e),
+    }
+}
+// ANCHOR_END: read_reply
+
+fn is_cut_short(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionReset | ErrorKind::TimedOut | ErrorKind::WouldBlock
+    )
+}

@@ -1,0 +1,107 @@
+//! tcp-client, run as a real process against real servers on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::thread;
+
+use testkit::{Server, article_script, binary_beside, python3, run};
+
+const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-client");
+
+#[test]
+fn talks_to_the_articles_python_server_by_name() {
+    let Some(python) = python3() else { return };
+    let script = article_script("tcp_server.py");
+    let server = Server::start(python, &["-u", script.to_str().unwrap(), "localhost", "0"]);
+    // "localhost" may resolve to ::1 first; the Python server listens on
+    // 127.0.0.1 only, so this passes only if every address is tried.
+    let addr = format!("localhost:{}", server.addr.port());
+    let client = run(CLIENT, &[addr]);
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(client.stdout, "收到服务器的响应: 数据已收到");
+    let line = server.process.stdout_line("收到来自");
+    assert!(line.ends_with("的数据: 你好，服务器！"), "{line}");
+}
+
+#[test]
+fn talks_to_tcp_server_with_a_custom_message() {
+    let Some(server_bin) = binary_beside(CLIENT, "tcp-server") else {
+        return;
+    };
+    let server = Server::start(server_bin, &["127.0.0.1:0"]);
+    let client = run(CLIENT, &[server.arg().as_str(), "自己的消息"]);
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(client.stdout, "收到服务器的响应: 数据已收到");
+    server.process.stdout_line("的数据: 自己的消息");
+}
+
+#[test]
+fn talks_over_ipv6_loopback() {
+    if !testkit::has_ipv6_loopback() {
+        return;
+    }
+    let listener = TcpListener::bind("[::1]:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut connection, _) = listener.accept().unwrap();
+        let mut request = [0; 1024];
+        let size = connection.read(&mut request).unwrap();
+        std::io::Write::write_all(&mut connection, "数据已收到".as_bytes()).unwrap();
+        request[..size].to_vec()
+    });
+    let client = run(CLIENT, &[addr.to_string()]);
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(client.stdout, "收到服务器的响应: 数据已收到");
+    assert_eq!(server.join().unwrap(), "你好，服务器！".as_bytes());
+}
+
+#[test]
+fn a_refused_connection_asks_whether_the_server_runs() {
+    let closed_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = run(CLIENT, &[closed_port.to_string()]);
+    assert!(!client.status.success());
+    assert_eq!(client.stderr.lines().count(), 1, "{client:?}");
+    assert!(
+        client.stderr.contains(&closed_port.to_string()),
+        "{client:?}"
+    );
+    assert!(client.stderr.contains("服务器启动了吗"), "{client:?}");
+}
+
+#[test]
+fn a_server_that_never_replies_times_out_with_a_message() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Accept and hold the connection open without a word.
+    let holder = thread::spawn(move || listener.accept().map(|(stream, _)| stream));
+    let (client, elapsed) = testkit::timed(|| run(CLIENT, &[addr.to_string()]));
+    assert!(!client.status.success());
+    assert!(client.stderr.contains("5 秒内没有收到响应"), "{client:?}");
+    assert!(elapsed.as_secs() < 15, "gave up after {elapsed:?}");
+    drop(holder.join());
+}
+
+#[test]
+fn bad_addresses_and_unknown_hosts_get_one_line() {
+    for (addr, reason) in [
+        ("localhost", "缺少端口"),
+        ("localhost:65536", "超出范围"),
+        ("nosuchhost.invalid:9999", "找不到主机"),
+    ] {
+        let client = run(CLIENT, &[addr]);
+        assert!(!client.status.success(), "{addr}");
+        assert!(client.stderr.contains(reason), "{addr}: {client:?}");
+        assert_eq!(client.stderr.lines().count(), 1, "{addr}: {client:?}");
+    }
+}
+
+#[test]
+fn help_shows_both_arguments() {
+    let outcome = run(CLIENT, &["-h"]);
+    assert!(outcome.status.success());
+    assert!(outcome.stdout.contains("用法: tcp-client [ADDR] [MESSAGE]"));
+}

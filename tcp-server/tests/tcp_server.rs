@@ -1,0 +1,148 @@
+//! tcp-server, run as a real process on port 0 and spoken to over loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+use std::net::TcpStream;
+
+use testkit::{Server, article_script, python3, reset_connections, run, send_and_close};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_tcp-server");
+
+fn start() -> Server {
+    Server::start(SERVER, &["127.0.0.1:0"])
+}
+
+/// The article's exchange, spoken by a minimal client: proves the server
+/// still answers after whatever the test did to it before.
+fn assert_serves(server: &Server) {
+    let reply = testkit::tcp_exchange(server.addr, "你好，服务器！".as_bytes()).unwrap();
+    assert_eq!(String::from_utf8(reply).unwrap(), "数据已收到");
+    server.process.stdout_line("的数据: 你好，服务器！");
+}
+
+#[test]
+fn first_line_is_the_articles_and_names_the_real_port() {
+    let server = start();
+    assert_ne!(server.addr.port(), 0);
+    assert_serves(&server);
+}
+
+#[test]
+fn prints_the_message_and_replies_byte_for_byte() {
+    let server = start();
+    let reply = testkit::tcp_exchange(server.addr, "自己的消息".as_bytes()).unwrap();
+    assert_eq!(reply, "数据已收到".as_bytes());
+    let line = server.process.stdout_line("收到来自");
+    assert!(line.starts_with("收到来自 127.0.0.1:"), "{line}");
+    assert!(line.ends_with(" 的数据: 自己的消息"), "{line}");
+}
+
+#[test]
+fn serves_ipv6_loopback() {
+    if !testkit::has_ipv6_loopback() {
+        return;
+    }
+    let server = Server::start(SERVER, &["[::1]:0"]);
+    assert!(server.addr.is_ipv6());
+    assert_serves(&server);
+}
+
+#[test]
+fn the_articles_python_client_gets_the_reply() {
+    let Some(python) = python3() else { return };
+    let server = start();
+    let port = server.addr.port().to_string();
+    let script = article_script("tcp_client.py");
+    let client = run(python, &[script.to_str().unwrap(), "127.0.0.1", &port]);
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(client.stdout, "收到服务器的响应: 数据已收到");
+    server.process.stdout_line("的数据: 你好，服务器！");
+}
+
+#[test]
+fn a_busy_port_is_one_clear_line_and_the_first_server_keeps_serving() {
+    let server = start();
+    let second = run(SERVER, &[server.arg()]);
+    assert!(!second.status.success());
+    assert_eq!(second.stderr.lines().count(), 1, "{second:?}");
+    assert!(second.stderr.contains("绑定地址时出错"), "{second:?}");
+    assert!(second.stderr.contains(&server.arg()), "{second:?}");
+    assert!(second.stderr.contains("已被占用"), "{second:?}");
+    assert_serves(&server);
+}
+
+#[test]
+fn nonsense_addresses_are_refused_with_a_reason() {
+    for (addr, reason) in [
+        ("localhost", "缺少端口"),
+        ("localhost:99999", "超出范围"),
+        ("localhost:http", "不是数字"),
+        ("::1:9999", "方括号"),
+        ("no such host!:1", "字符"),
+        ("nosuchhost.invalid:9999", "找不到主机"),
+    ] {
+        let outcome = run(SERVER, &[addr]);
+        assert!(!outcome.status.success(), "{addr}: {outcome:?}");
+        assert!(outcome.stderr.contains(reason), "{addr}: {outcome:?}");
+        assert_eq!(outcome.stderr.lines().count(), 1, "{addr}: {outcome:?}");
+        assert!(outcome.stdout.is_empty(), "{addr}: {outcome:?}");
+    }
+}
+
+#[test]
+fn help_is_chinese_with_an_example_and_exits_zero() {
+    let outcome = run(SERVER, &["--help"]);
+    assert!(outcome.status.success());
+    assert!(
+        outcome.stdout.contains("用法: tcp-server [ADDR]"),
+        "{outcome:?}"
+    );
+    assert!(outcome.stdout.contains("示例:"), "{outcome:?}");
+    assert!(outcome.stdout.contains("5 秒"), "the timeout is stated");
+}
+
+#[test]
+fn a_silent_client_is_dropped_after_the_timeout_and_the_next_is_served() {
+    let server = start();
+    let silent = TcpStream::connect(server.addr).unwrap();
+    server.process.stderr_line("超过 5 秒没有收发数据");
+    assert_serves(&server);
+    drop(silent);
+}
+
+#[test]
+fn a_client_that_closes_without_sending_is_logged() {
+    let server = start();
+    drop(TcpStream::connect(server.addr).unwrap());
+    server.process.stderr_line("没有发送数据就关闭了连接");
+    assert_serves(&server);
+}
+
+#[test]
+fn a_client_that_resets_does_not_stop_the_server() {
+    let server = start();
+    if !reset_connections(server.addr, 3) {
+        return;
+    }
+    assert_serves(&server);
+}
+
+#[test]
+fn a_megabyte_of_garbage_then_a_good_client() {
+    let server = start();
+    let garbage: Vec<u8> = (0..1u64 << 20).map(|i| (i * 7919 % 251) as u8).collect();
+    send_and_close(server.addr, &garbage);
+    // Only the first 1024 bytes are read, as in the article; the line shows them.
+    server.process.stdout_line("的数据: ");
+    assert_serves(&server);
+}
+
+#[test]
+fn non_utf8_bytes_are_shown_lossily_and_still_answered() {
+    let server = start();
+    let reply = testkit::tcp_exchange(server.addr, b"\xff\xfe ok \x80").unwrap();
+    assert_eq!(reply, "数据已收到".as_bytes());
+    server
+        .process
+        .stdout_line("的数据: \u{FFFD}\u{FFFD} ok \u{FFFD}");
+    assert_serves(&server);
+}

@@ -1,0 +1,98 @@
+//! 原文「UDP 通信示例 / UDP 服务器」的 Rust 版本。
+//!
+//! It waits for datagrams, prints each one, and answers `UDP 数据已收到` to
+//! whoever sent it, like the article. There is no connection and no accept:
+//! every `recv_from` may come from a different client.
+//!
+//! Fixes over the article:
+//!
+//! - the article writes `socket.SOCK_DUDP`, which does not exist and raises
+//!   `AttributeError`; the datagram type is `SOCK_DGRAM`, which is what
+//!   `UdpSocket` always is;
+//! - a datagram longer than the 1024-byte buffer is cut short by the OS
+//!   without a word in Python; here the log says so;
+//! - an error on one datagram is logged and the loop goes on.
+//!
+//! ```text
+//! cargo run -p udp-server                  # localhost:9999, like the article
+//! cargo run -p udp-server -- 127.0.0.1:0   # let the OS pick a free port
+//! ```
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use common::cli::{Args, Usage};
+use common::{BUFFER_SIZE, UDP_REPLY, errors, show_bytes};
+
+const USAGE: Usage = Usage {
+    program: "udp-server",
+    about: "原文「UDP 服务器」：接收数据报，打印内容，并回复“UDP 数据已收到”。",
+    arguments: &[(
+        "[ADDR]",
+        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
+    )],
+    options: &[],
+    notes: &["超过 1024 字节的数据报会被截断，日志里会说明。"],
+    examples: &[
+        "udp-server",
+        "udp-server 127.0.0.1:0",
+        "udp-server 0.0.0.0:9999",
+    ],
+};
+
+fn main() -> ExitCode {
+    USAGE.run(serve)
+}
+
+fn serve(args: Args) -> Result<()> {
+    let server_address = &args.addr;
+    // ANCHOR: bind
+    // socket.socket(socket.AF_INET, socket.SOCK_DUDP) + server_socket.bind(server_address)
+    // 原文的 SOCK_DUDP 并不存在，应为 SOCK_DGRAM；UdpSocket 就是 SOCK_DGRAM 类型的 Socket。
+    let server_socket = UdpSocket::bind(&server_address.resolve()?[..])
+        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+    // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
+    println!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
+    // ANCHOR_END: bind
+
+    // ANCHOR: receive_loop
+    // 比原文的 1024 多 1 个字节：如果这个字节也被填上，说明数据报超过了 1024 字节。
+    let mut buffer = [0; BUFFER_SIZE + 1];
+    loop {
+        // data, client_address = server_socket.recvfrom(1024)
+        match server_socket.recv_from(&mut buffer) {
+            Ok((size, client_address)) => {
+                answer(&server_socket, &buffer[..size], client_address);
+            }
+            // 例如 Windows 会把上一次 sendto 的“端口不可达”报告在这里：记下来，继续收。
+            Err(e) => eprintln!("接收 UDP 数据时出错: {}", errors::peer(&e)),
+        }
+    }
+    // ANCHOR_END: receive_loop
+}
+
+// ANCHOR: answer
+fn answer(server_socket: &UdpSocket, datagram: &[u8], client_address: SocketAddr) {
+    // if data: —— 空数据报是合法的 UDP 数据报，原文不回复，这里也不回复。
+    if datagram.is_empty() {
+        eprintln!("收到来自 {client_address} 的空数据报，不回复");
+        return;
+    }
+    if datagram.len() > BUFFER_SIZE {
+        eprintln!(
+            "来自 {client_address} 的数据报超过 {BUFFER_SIZE} 字节，只保留了前 {BUFFER_SIZE} 字节"
+        );
+    }
+    let data = &datagram[..datagram.len().min(BUFFER_SIZE)];
+    // print(f'收到来自 {client_address} 的 UDP 数据: {data.decode()}')
+    println!(
+        "收到来自 {client_address} 的 UDP 数据: {}",
+        show_bytes(data)
+    );
+    // server_socket.sendto(b'UDP 数据已收到', client_address)
+    if let Err(e) = server_socket.send_to(UDP_REPLY.as_bytes(), client_address) {
+        eprintln!("向 {client_address} 回复时出错: {}", errors::peer(&e));
+    }
+}
+// ANCHOR_END: answer

@@ -1,0 +1,111 @@
+//! udp-server, run as a real process on port 0 and sent real datagrams.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use testkit::{PATIENCE, Server, article_script, python3, run};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_udp-server");
+
+fn start() -> Server {
+    Server::start(SERVER, &["127.0.0.1:0"])
+}
+
+/// Sends one datagram and returns the reply, or None after `wait`.
+fn ask(server: SocketAddr, datagram: &[u8], wait: Duration) -> Option<Vec<u8>> {
+    let local = if server.is_ipv4() {
+        "127.0.0.1:0"
+    } else {
+        "[::1]:0"
+    };
+    let socket = UdpSocket::bind(local).unwrap();
+    socket.set_read_timeout(Some(wait)).unwrap();
+    socket.send_to(datagram, server).unwrap();
+    let mut reply = [0; 2048];
+    let (size, from) = socket.recv_from(&mut reply).ok()?;
+    assert_eq!(from, server);
+    Some(reply[..size].to_vec())
+}
+
+fn assert_serves(server: &Server) {
+    let reply = ask(server.addr, "你好，UDP 服务器！".as_bytes(), PATIENCE);
+    assert_eq!(reply.as_deref(), Some("UDP 数据已收到".as_bytes()));
+    server
+        .process
+        .stdout_line("的 UDP 数据: 你好，UDP 服务器！");
+}
+
+#[test]
+fn replies_to_the_articles_message_and_prints_it() {
+    let server = start();
+    assert_ne!(server.addr.port(), 0);
+    assert_serves(&server);
+}
+
+#[test]
+fn serves_ipv6_loopback() {
+    if !testkit::has_ipv6_loopback() {
+        return;
+    }
+    let server = Server::start(SERVER, &["[::1]:0"]);
+    assert_serves(&server);
+}
+
+#[test]
+fn the_articles_python_client_gets_the_reply() {
+    let Some(python) = python3() else { return };
+    let server = start();
+    let port = server.addr.port().to_string();
+    let script = article_script("udp_client.py");
+    let client = run(python, &[script.to_str().unwrap(), "127.0.0.1", &port]);
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(client.stdout, "收到 UDP 服务器的响应: UDP 数据已收到");
+}
+
+#[test]
+fn an_empty_datagram_gets_no_reply_like_the_article_and_no_crash() {
+    let server = start();
+    assert_eq!(ask(server.addr, b"", Duration::from_millis(300)), None);
+    server.process.stderr_line("空数据报");
+    assert_serves(&server);
+}
+
+#[test]
+fn an_oversized_datagram_is_answered_and_its_truncation_logged() {
+    let server = start();
+    let reply = ask(server.addr, &[b'x'; 2000], PATIENCE);
+    assert_eq!(reply.as_deref(), Some("UDP 数据已收到".as_bytes()));
+    server.process.stderr_line("超过 1024 字节");
+    let line = server.process.stdout_line("的 UDP 数据: ");
+    assert!(line.ends_with(&"x".repeat(1024)) && !line.ends_with(&"x".repeat(1025)));
+    assert_serves(&server);
+}
+
+#[test]
+fn non_utf8_is_shown_lossily_and_answered() {
+    let server = start();
+    let reply = ask(server.addr, b"\xff\xfe", PATIENCE);
+    assert_eq!(reply.as_deref(), Some("UDP 数据已收到".as_bytes()));
+    server.process.stdout_line("的 UDP 数据: \u{FFFD}\u{FFFD}");
+    assert_serves(&server);
+}
+
+#[test]
+fn a_busy_port_is_one_clear_line() {
+    let server = start();
+    let second = run(SERVER, &[server.arg()]);
+    assert!(!second.status.success());
+    assert!(second.stderr.contains("已被占用"), "{second:?}");
+    assert_eq!(second.stderr.lines().count(), 1, "{second:?}");
+    assert_serves(&server);
+}
+
+#[test]
+fn bad_addresses_are_refused_with_a_reason() {
+    for (addr, reason) in [("9999", "缺少端口"), ("localhost:-1", "不是数字")] {
+        let outcome = run(SERVER, &[addr]);
+        assert!(!outcome.status.success(), "{addr}");
+        assert!(outcome.stderr.contains(reason), "{addr}: {outcome:?}");
+    }
+}
