@@ -44,8 +44,7 @@ fn talk(args: Args) -> Result<()> {
     // ANCHOR: connect
     // client_socket.connect(server_address)：带超时，依次尝试名字解析出的每个地址。
     let mut client_socket = addr::connect_tcp(server_address, IO_TIMEOUT)?;
-    client_socket.set_read_timeout(Some(IO_TIMEOUT))?;
-    client_socket.set_write_timeout(Some(IO_TIMEOUT))?;
+    common::set_timeouts(&client_socket)?;
     // ANCHOR_END: connect
 
     // ANCHOR: exchange

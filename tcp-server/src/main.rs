@@ -17,13 +17,12 @@
 //! cargo run -p tcp-server -- 127.0.0.1:0   # let the OS pick a free port
 //! ```
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use common::cli::{Args, Usage};
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, show_bytes};
+use common::errors;
 
 const USAGE: Usage = Usage {
     program: "tcp-server",
@@ -60,44 +59,12 @@ fn serve(args: Args) -> Result<()> {
     loop {
         // connection, client_address = server_socket.accept()
         match server_socket.accept() {
-            Ok((connection, client_address)) => handle_connection(connection, client_address),
+            Ok((connection, client_address)) => {
+                common::handle_connection(connection, client_address)
+            }
             // 例如客户端在排队时就断开了：记下来，继续等下一个。
             Err(e) => eprintln!("接受连接时出错: {}", errors::peer(&e)),
         }
     }
     // ANCHOR_END: accept_loop
 }
-
-// ANCHOR: handle_connection
-/// One client, start to finish: the body of the article's `try/finally`.
-fn handle_connection(mut connection: TcpStream, client_address: SocketAddr) {
-    if let Err(e) = receive_and_reply(&mut connection, client_address) {
-        eprintln!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
-    }
-    // finally: connection.close() —— connection 在这里离开作用域被 drop，连接随之关闭。
-}
-
-fn receive_and_reply(connection: &mut TcpStream, client_address: SocketAddr) -> io::Result<()> {
-    // 原文没有超时：连上却不发数据的客户端会让 recv 永远等下去，整个服务器都会卡住。
-    connection.set_read_timeout(Some(IO_TIMEOUT))?;
-    connection.set_write_timeout(Some(IO_TIMEOUT))?;
-
-    // data = connection.recv(1024)
-    // 和原文一样只读一次。TCP 是字节流，一次 read 拿到的可能只是消息的一部分；
-    // 本章的消息很短，一次足够，更长的消息见文档「小结与进阶」里的消息边界。
-    let mut data = [0; BUFFER_SIZE];
-    let received = connection.read(&mut data)?;
-
-    // if data: —— 读到 0 字节表示客户端什么也没发就关闭了连接。
-    if received == 0 {
-        eprintln!("客户端 {client_address} 没有发送数据就关闭了连接");
-        return Ok(());
-    }
-    // print(f'收到来自 {client_address} 的数据: {data.decode()}')
-    // 不是合法 UTF-8 的字节显示成 �，而不是像 Python 那样抛出 UnicodeDecodeError。
-    let text = show_bytes(&data[..received]);
-    println!("收到来自 {client_address} 的数据: {text}");
-    // connection.sendall(b'数据已收到')
-    connection.write_all(TCP_REPLY.as_bytes())
-}
-// ANCHOR_END: handle_connection
