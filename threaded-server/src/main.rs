@@ -1,2 +1,126 @@
-//! Placeholder.
-fn main() {}
+//! 原文「最佳实践 / 并发处理」的 Rust 版本：多个客户端同时服务，但线程数有上限。
+//!
+//! Same protocol and output as `tcp-server`: read once, print, reply
+//! `数据已收到`, close. What changes is who does the work. The article starts
+//! a new `threading.Thread` for every connection, with no limit, so a flood of
+//! connections means a flood of threads. This server starts a fixed pool of
+//! worker threads once (256 by default, `--threads N`) and hands each accepted
+//! connection to whichever worker is free, as the Rust Book's web-server
+//! chapter does with its `ThreadPool`.
+//!
+//! At the cap: when every worker is busy, accepted connections wait in a
+//! queue of at most [`WAITING_ROOM`]; when that is full too, the accept loop
+//! pauses and new clients wait in the operating system's backlog until a
+//! worker is free. Nobody is refused, no new thread is made, and memory stays
+//! flat. Each connection still has a 5-second timeout, so idle clients cannot
+//! hold a worker for long.
+//!
+//! The article's unbounded shape is kept for comparison in
+//! `examples/spawn_per_connection.rs`; `cargo run --release -p workshop -- bench threaded`
+//! measures the two side by side with the article's Python server.
+//!
+//! ```text
+//! cargo run -p threaded-server                          # localhost:9999
+//! cargo run -p threaded-server -- 127.0.0.1:0 --threads 8
+//! ```
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+
+use anyhow::{Context, Result, bail};
+use common::cli::{Args, Usage};
+use common::errors;
+
+/// 默认的工作线程数：够一个教室的同学同时连接。
+const DEFAULT_THREADS: usize = 256;
+/// 所有工作线程都忙时，最多有多少个已接受的连接排队等候。
+const WAITING_ROOM: usize = 1024;
+
+const USAGE: Usage = Usage {
+    program: "threaded-server",
+    about: "原文「并发处理」：多个客户端同时服务；线程数有上限，不会因为连接太多而耗尽资源。",
+    arguments: &[(
+        "[ADDR]",
+        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
+    )],
+    options: &[(
+        "--threads N",
+        "工作线程数，也就是同时服务的客户端上限，默认 256",
+    )],
+    notes: &[
+        "达到上限时：新连接先在队列里等候（最多 1024 个），队列也满了就留在系统的连接队列里，",
+        "等有线程空下来再服务。不会拒绝连接，不会再创建线程，内存也不会随连接数上涨。",
+        "每个连接 5 秒内不收发数据就会被断开，空闲的客户端不能一直占着线程。",
+    ],
+    examples: &[
+        "threaded-server",
+        "threaded-server 127.0.0.1:0 --threads 8",
+        "threaded-server 0.0.0.0:9999",
+    ],
+};
+
+fn main() -> ExitCode {
+    USAGE.run(serve)
+}
+
+type Client = (TcpStream, SocketAddr);
+
+fn serve(args: Args) -> Result<()> {
+    let threads = args.number("--threads", DEFAULT_THREADS)?;
+    let server_address = &args.addr;
+    // server_socket.bind(server_address); server_socket.listen(5)
+    let server_socket = TcpListener::bind(&server_address.resolve()?[..])
+        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+    println!("等待客户端连接... {}", server_socket.local_addr()?);
+
+    // ANCHOR: pool
+    // 原文每来一个连接就 threading.Thread(...).start()，线程数没有上限。
+    // 这里先创建固定数量的工作线程，再通过一个有容量上限的通道把连接交给它们。
+    let (waiting_room, clients) = mpsc::sync_channel::<Client>(WAITING_ROOM);
+    let clients = Arc::new(Mutex::new(clients));
+    for number in 0..threads {
+        let clients = Arc::clone(&clients);
+        thread::Builder::new()
+            .name(format!("worker-{number}"))
+            .spawn(move || work(&clients))
+            .with_context(|| {
+                format!("无法创建第 {number} 个工作线程；请用 --threads 设一个更小的数")
+            })?;
+    }
+    // ANCHOR_END: pool
+
+    // ANCHOR: accept_loop
+    loop {
+        // connection, client_address = server_socket.accept()
+        match server_socket.accept() {
+            // 队列满时 send 会等待：接受连接的循环暂停，新客户端留在系统的连接队列里。
+            Ok(client) => {
+                if waiting_room.send(client).is_err() {
+                    bail!("所有工作线程都已退出，服务器无法继续");
+                }
+            }
+            Err(e) => eprintln!("接受连接时出错: {}", errors::peer(&e)),
+        }
+    }
+    // ANCHOR_END: accept_loop
+}
+
+// ANCHOR: worker
+/// One worker thread: takes the next waiting client, serves it, repeats.
+fn work(clients: &Mutex<Receiver<Client>>) {
+    loop {
+        // 锁只在取下一个客户端时持有，语句结束就释放，服务客户端时其他线程照样能取。
+        let next = clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv();
+        let Ok((connection, client_address)) = next else {
+            return; // 通道已关闭：服务器正在退出。
+        };
+        common::handle_connection(connection, client_address);
+    }
+}
+// ANCHOR_END: worker

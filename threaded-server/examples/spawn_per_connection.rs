@@ -1,0 +1,69 @@
+//! 原文「并发处理」的原样写法：每来一个连接就新建一个线程，没有上限。
+//!
+//! This is the article's shape, kept so learners can compare it with
+//! `threaded-server`. It is correct and simple, and for a handful of clients
+//! it is fine. The trade-off:
+//!
+//! - every connection pays for creating and destroying a thread (tens of
+//!   microseconds each), which dominates when requests are short;
+//! - nothing bounds the number of threads: a thousand slow or idle clients
+//!   make a thousand threads, each with its own stack, until the operating
+//!   system refuses to create more. Then the server can only log the error
+//!   and drop the connection (`thread::spawn` would panic; `Builder::spawn`
+//!   lets us say why instead).
+//!
+//! `threaded-server` creates its threads once and reuses them, with a cap.
+//! `cargo run --release -p workshop -- bench threaded` measures both.
+//!
+//! ```text
+//! cargo run -p threaded-server --example spawn_per_connection -- 127.0.0.1:0
+//! ```
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::thread;
+
+use anyhow::Result;
+use common::cli::{Args, Usage};
+use common::errors;
+
+const USAGE: Usage = Usage {
+    program: "spawn_per_connection",
+    about: "原文「并发处理」的原样写法：每个连接一个新线程，线程数没有上限（用来和 threaded-server 比较）。",
+    arguments: &[(
+        "[ADDR]",
+        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
+    )],
+    options: &[],
+    notes: &["每个连接 5 秒内不收发数据就会被断开。"],
+    examples: &["cargo run -p threaded-server --example spawn_per_connection -- 127.0.0.1:0"],
+};
+
+fn main() -> ExitCode {
+    USAGE.run(serve)
+}
+
+fn serve(args: Args) -> Result<()> {
+    let server_address = &args.addr;
+    let server_socket = TcpListener::bind(&server_address.resolve()?[..])
+        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+    println!("等待客户端连接... {}", server_socket.local_addr()?);
+
+    // ANCHOR: spawn
+    loop {
+        // connection, client_address = server_socket.accept()
+        match server_socket.accept() {
+            Ok((connection, client_address)) => {
+                // client_thread = threading.Thread(target=handle_connection, args=(connection, client_address))
+                // client_thread.start()
+                let spawned = thread::Builder::new()
+                    .spawn(move || common::handle_connection(connection, client_address));
+                if let Err(e) = spawned {
+                    eprintln!("无法为 {client_address} 创建线程（线程太多了？）: {e}");
+                }
+            }
+            Err(e) => eprintln!("接受连接时出错: {}", errors::peer(&e)),
+        }
+    }
+    // ANCHOR_END: spawn
+}

@@ -1,0 +1,178 @@
+//! threaded-server, run as a real process on port 0: concurrency, the cap,
+//! floods and hostile clients.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::thread;
+use std::time::Duration;
+
+use testkit::{Server, reset_connections, run, send_and_close, tcp_exchange, timed};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
+
+fn start(extra: &[&str]) -> Server {
+    let mut args = vec!["127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    Server::start(SERVER, &args)
+}
+
+fn ask(addr: SocketAddr, message: &str) -> String {
+    String::from_utf8(tcp_exchange(addr, message.as_bytes()).unwrap()).unwrap()
+}
+
+fn assert_serves(server: &Server) {
+    assert_eq!(ask(server.addr, "你好，服务器！"), "数据已收到");
+}
+
+/// The article's unbounded shape, built by cargo as an example of this package.
+fn spawn_example() -> PathBuf {
+    let name = format!("spawn_per_connection{}", std::env::consts::EXE_SUFFIX);
+    PathBuf::from(SERVER).with_file_name("examples").join(name)
+}
+
+fn sixty_four_at_once(addr: SocketAddr) {
+    let clients: Vec<_> = (0..64)
+        .map(|n| thread::spawn(move || ask(addr, &format!("客户端 {n}"))))
+        .collect();
+    for client in clients {
+        assert_eq!(client.join().unwrap(), "数据已收到");
+    }
+}
+
+#[test]
+fn sixty_four_concurrent_clients_are_all_answered() {
+    let server = start(&[]);
+    sixty_four_at_once(server.addr);
+    server.process.stdout_line("的数据: 客户端 ");
+}
+
+#[test]
+fn the_articles_spawn_per_connection_shape_also_answers_them() {
+    let example = spawn_example();
+    if !example.exists() {
+        testkit::skip("the spawn_per_connection example is not built");
+        return;
+    }
+    let server = Server::start(example, &["127.0.0.1:0"]);
+    sixty_four_at_once(server.addr);
+}
+
+#[test]
+fn eight_silent_clients_do_not_delay_a_good_one() {
+    let server = start(&[]);
+    let silent: Vec<_> = (0..8)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    let ((), elapsed) = timed(|| assert_serves(&server));
+    assert!(elapsed < Duration::from_secs(1), "delayed by {elapsed:?}");
+    drop(silent);
+}
+
+#[test]
+fn beyond_the_cap_a_client_waits_and_is_then_served() {
+    // Two workers, both held by silent clients: the third client must wait
+    // for a worker (the 5-second timeout frees one), never be refused.
+    let server = start(&["--threads", "2"]);
+    let silent: Vec<_> = (0..2)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    let ((), elapsed) = timed(|| assert_serves(&server));
+    assert!(
+        elapsed > Duration::from_secs(3),
+        "served before a worker was free: {elapsed:?}"
+    );
+    server.process.stderr_line("超过 5 秒没有收发数据");
+    drop(silent);
+}
+
+#[test]
+fn four_hundred_resets_at_once_leave_it_serving() {
+    let server = start(&[]);
+    if !reset_connections(server.addr, 400) {
+        return;
+    }
+    assert_serves(&server);
+}
+
+#[test]
+fn hostile_inputs_do_not_stop_it() {
+    let server = start(&[]);
+    let garbage: Vec<u8> = (0..1u64 << 20).map(|i| (i * 7919 % 251) as u8).collect();
+    send_and_close(server.addr, &garbage);
+    assert_eq!(
+        tcp_exchange(server.addr, b"\xff\xfe").unwrap(),
+        "数据已收到".as_bytes()
+    );
+    server.process.stdout_line("的数据: \u{FFFD}\u{FFFD}");
+    drop(TcpStream::connect(server.addr).unwrap());
+    server.process.stderr_line("没有发送数据就关闭了连接");
+    assert_serves(&server);
+}
+
+#[test]
+fn a_busy_port_and_a_bad_thread_count_are_one_clear_line() {
+    let server = start(&[]);
+    let second = run(SERVER, &[server.arg()]);
+    assert!(!second.status.success());
+    assert!(second.stderr.contains("已被占用"), "{second:?}");
+    for bad in ["0", "many"] {
+        let outcome = run(SERVER, &["127.0.0.1:0", "--threads", bad]);
+        assert!(!outcome.status.success());
+        assert!(outcome.stderr.contains("--threads"), "{outcome:?}");
+        assert_eq!(outcome.stderr.lines().count(), 1, "{outcome:?}");
+    }
+    assert_serves(&server);
+}
+
+#[test]
+fn help_says_what_happens_at_the_cap() {
+    let outcome = run(SERVER, &["--help"]);
+    assert!(outcome.status.success());
+    assert!(outcome.stdout.contains("--threads N"));
+    assert!(outcome.stdout.contains("达到上限时"));
+}
+
+/// Reads `Threads:` and `VmHWM:` (peak resident memory) from /proc.
+#[cfg(target_os = "linux")]
+fn threads_and_peak_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    (field("Threads:"), field("VmHWM:"))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thousand_idle_clients_stay_within_the_cap_and_64_mib() {
+    let server = start(&[]);
+    let idle: Vec<_> = (0..1000)
+        .map(|_| TcpStream::connect_timeout(&server.addr, Duration::from_secs(10)).unwrap())
+        .collect();
+    let (threads, _) = threads_and_peak_kib(server.process.id());
+    assert!(threads <= 256 + 4, "{threads} threads for a cap of 256");
+    drop(idle);
+    // They all left: the next client is answered within a second.
+    let ((), elapsed) = timed(|| assert_serves(&server));
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "answered after {elapsed:?}"
+    );
+    // Every one of the thousand was accepted and handled (each logs that it
+    // closed without sending), so the peak below covers all of them at once.
+    for _ in 0..1000 {
+        server.process.stderr_line("没有发送数据就关闭了连接");
+    }
+    let (threads, peak_kib) = threads_and_peak_kib(server.process.id());
+    eprintln!("1000 idle clients: {threads} threads, peak RSS {peak_kib} KiB");
+    assert!(threads <= 256 + 4, "{threads} threads after the crowd left");
+    assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
+}
+
+#[cfg(not(target_os = "linux"))]
+#[test]
+fn a_thousand_idle_clients_stay_within_the_cap_and_64_mib() {
+    testkit::skip("reading a process's threads and peak memory is done through Linux's /proc");
+}
