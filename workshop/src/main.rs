@@ -1,2 +1,182 @@
-//! Placeholder.
-fn main() {}
+//! 工作坊导览：一条命令，看原文的每一节在 Rust 里跑起来。
+//!
+//! `cargo run -p workshop` starts, chapter by chapter in the article's order,
+//! the real server binary on a free port and then its real client, and prints
+//! one transcript in which every line is labelled with the program that
+//! printed it. It ends with a ✓/✗ line per chapter and exits 0 only if every
+//! exchange succeeded. Nothing is left running and no file is left behind,
+//! also when a chapter fails or you press Ctrl-C.
+//!
+//! The teacher's tools live here too:
+//!
+//! ```text
+//! cargo run -p workshop                         # the whole tour
+//! cargo run -p workshop -- tcp tls              # only some chapters
+//! cargo run -p workshop -- --host 0.0.0.0       # servers reachable from other laptops
+//! cargo run --release -p workshop -- bench      # the threaded and TLS benchmarks
+//! cargo run --release -p workshop -- load 127.0.0.1:9999 --clients 16 --seconds 5
+//! ```
+
+mod bench;
+mod load;
+mod programs;
+mod tls_bench;
+mod tour;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
+use common::addr::HostPort;
+
+const HELP: &str =
+    "工作坊导览：按原文的顺序运行每一章真正的服务器和客户端，并打印带程序名的对话记录。
+
+用法:
+  workshop [章节...] [--host HOST]     运行导览（不写章节就运行全部）
+  workshop bench [threaded|tls] [--clients N] [--seconds N]
+                                       运行并发处理和安全考量两章的基准测试，打印对比表
+  workshop load [ADDR] [--clients N] [--seconds N]
+                                       压力测试：N 个客户端不停地连接、发送、读回复、关闭
+
+章节:
+  tcp        常见实践 / 简单的 TCP 服务器和客户端
+  udp        常见实践 / UDP 通信示例
+  threaded   最佳实践 / 并发处理（5 个客户端同时连接）
+  tls        最佳实践 / 安全考量（证书生成在临时目录里，结束后删除）
+
+选项:
+  --host HOST     服务器监听的地址，默认 127.0.0.1；写 0.0.0.0 让同一网络的其他电脑也能连上
+  --clients N     压力测试的客户端数，默认 16
+  --seconds N     每个服务器测量的秒数，默认 5
+  -h, --help      显示本帮助并退出
+
+示例:
+  cargo run -p workshop
+  cargo run -p workshop -- tcp udp
+  cargo run --release -p workshop -- bench
+  cargo run --release -p workshop -- load 127.0.0.1:9999
+";
+
+/// The parsed command line.
+#[derive(Default)]
+struct Options {
+    words: Vec<String>,
+    host: Option<String>,
+    clients: Option<usize>,
+    seconds: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    // Ctrl-C reaches the children too when they share our terminal, but not
+    // always (an IDE's stop button, `kill -INT`); end them and remove the
+    // temporary certificates ourselves before leaving.
+    let _ = ctrlc::set_handler(|| {
+        programs::kill_all();
+        tour::remove_temp_dirs();
+        eprintln!("\n已中断：启动的程序都已结束，临时文件已删除。");
+        std::process::exit(130);
+    });
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{HELP}");
+        return ExitCode::SUCCESS;
+    }
+    match parse(&args).and_then(run) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("错误: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(options: Options) -> Result<bool> {
+    let clients = options.clients.unwrap_or(16);
+    let seconds = options.seconds.unwrap_or(5);
+    let mut words = options.words.iter().map(String::as_str);
+    match words.next() {
+        Some("bench") => {
+            let which: Vec<&str> = words.collect();
+            let all = which.is_empty();
+            let mut met = true;
+            if all || which.contains(&"threaded") {
+                met &= bench::threaded(clients, seconds)?;
+            }
+            if all || which.contains(&"tls") {
+                println!();
+                met &= tls_bench::run(seconds)?;
+            }
+            Ok(met)
+        }
+        Some("load") => {
+            let addr: HostPort = words.next().unwrap_or(common::DEFAULT_ADDR).parse()?;
+            let server = addr.resolve()?[0];
+            let report = load::run(server, clients, Duration::from_secs(seconds));
+            println!(
+                "{clients} 个客户端，{seconds} 秒：{:.0} 请求/秒，p50 {:?}，p99 {:?}，错误 {}",
+                report.per_second(),
+                report.p50,
+                report.p99,
+                report.errors
+            );
+            Ok(report.errors == 0 && report.requests > 0)
+        }
+        _ => tour::run(
+            &options.words,
+            options.host.as_deref().unwrap_or("127.0.0.1"),
+        ),
+    }
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut options = Options::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| anyhow!("选项 {name} 后面缺少值（运行 workshop --help 查看用法）"))
+        };
+        match arg.as_str() {
+            "--host" => options.host = Some(value("--host")?),
+            "--clients" => options.clients = Some(number(&value("--clients")?)?),
+            "--seconds" => options.seconds = Some(number(&value("--seconds")?)? as u64),
+            option if option.starts_with('-') => {
+                bail!("不认识的选项 {option}（运行 workshop --help 查看用法）")
+            }
+            word => options.words.push(word.to_string()),
+        }
+    }
+    check_words(&options.words)?;
+    Ok(options)
+}
+
+fn number(text: &str) -> Result<usize> {
+    match text.parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => bail!("\"{text}\" 不是正整数"),
+    }
+}
+
+/// Unknown chapter names are a typo: say which names exist.
+fn check_words(words: &[String]) -> Result<()> {
+    let Some(first) = words.first() else {
+        return Ok(());
+    };
+    if first == "bench" {
+        if let Some(bad) = words[1..].iter().find(|w| *w != "threaded" && *w != "tls") {
+            bail!("没有叫“{bad}”的基准测试；可选 threaded、tls");
+        }
+        return Ok(());
+    }
+    if first == "load" {
+        return Ok(());
+    }
+    let names: Vec<&str> = tour::CHAPTERS.iter().map(|c| c.0).collect();
+    if let Some(bad) = words.iter().find(|w| !names.contains(&w.as_str())) {
+        bail!("没有叫“{bad}”的章节；可选 {}", names.join("、"));
+    }
+    Ok(())
+}

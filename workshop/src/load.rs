@@ -1,0 +1,106 @@
+//! 压力测试客户端：C 个客户端线程，各自不停地“连接、发送、读回复、关闭”，持续 D 秒。
+//!
+//! This is a closed-loop load generator: each client sends its next request
+//! only after the previous reply came back, like a class full of students
+//! pressing Enter again and again. It reports requests per second, the 50th
+//! and 99th percentile of one exchange's duration, and how many exchanges
+//! failed. It speaks the article's protocol, so it works against every TCP
+//! server in the workspace and the article's Python servers.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{TCP_MESSAGE, TCP_REPLY};
+
+/// What one load run measured.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub requests: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Report {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+}
+
+/// Runs `clients` closed-loop clients against `server` for `duration`.
+pub fn run(server: SocketAddr, clients: usize, duration: Duration) -> Report {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let workers: Vec<_> = (0..clients)
+        .map(|_| thread::spawn(move || client_loop(server, deadline)))
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for worker in workers {
+        // A client thread cannot panic (it only counts errors), but if one
+        // did, its requests are simply missing from the totals.
+        if let Ok((mut own, own_errors)) = worker.join() {
+            latencies.append(&mut own);
+            errors += own_errors;
+        }
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    Report {
+        requests: latencies.len() as u64,
+        errors,
+        elapsed,
+        p50: percentile(&latencies, 50),
+        p99: percentile(&latencies, 99),
+    }
+}
+
+/// One client: exchange after exchange until the deadline; returns the
+/// duration of each good exchange and the number of failed ones.
+fn client_loop(server: SocketAddr, deadline: Instant) -> (Vec<Duration>, u64) {
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        match exchange(server) {
+            Ok(true) => latencies.push(started.elapsed()),
+            _ => errors += 1,
+        }
+    }
+    (latencies, errors)
+}
+
+/// connect, sendall, read until the server closes, close; true if the reply
+/// was the article's.
+fn exchange(server: SocketAddr) -> std::io::Result<bool> {
+    let mut stream = TcpStream::connect_timeout(&server, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(TCP_MESSAGE.as_bytes())?;
+    let mut reply = Vec::with_capacity(TCP_REPLY.len());
+    stream.read_to_end(&mut reply)?;
+    Ok(reply == TCP_REPLY.as_bytes())
+}
+
+fn percentile(sorted: &[Duration], percent: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = (sorted.len() * percent / 100).min(sorted.len() - 1);
+    sorted[index]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_from_the_sorted_list() {
+        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&sorted, 50), Duration::from_millis(51));
+        assert_eq!(percentile(&sorted, 99), Duration::from_millis(100));
+        assert_eq!(percentile(&[], 99), Duration::ZERO);
+    }
+}

@@ -1,0 +1,238 @@
+//! 安全考量一章的基准：完整 TLS 握手时，服务器每次握手花多少 CPU 时间。
+//!
+//! `openssl s_time -new` makes one full handshake after another against each
+//! server in turn. On a two-core machine the client, not the server, bounds
+//! how many handshakes happen per second, so the wall-clock rate says little
+//! about the server. What is compared instead is the CPU time the server
+//! process itself used (user + system, from the OS's process accounting),
+//! divided by the handshakes it completed. All three servers use the same
+//! ECDSA P-256 certificate, which `tls-server` generates in a temp folder.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::bench::{self, ratio_at_most};
+use crate::programs::{self, Output, Running};
+use crate::tour::TempDir;
+
+const STARTUP: Duration = Duration::from_secs(30);
+
+/// One measured server: label, handshakes completed, server CPU seconds.
+struct Measured {
+    label: &'static str,
+    handshakes: u64,
+    cpu_seconds: Option<f64>,
+}
+
+impl Measured {
+    fn cpu_per_handshake(&self) -> Option<f64> {
+        let cpu = self.cpu_seconds?;
+        (self.handshakes > 0).then(|| cpu / self.handshakes as f64)
+    }
+}
+
+// ANCHOR: tls_bench
+/// Runs the TLS benchmark and prints its table; true if the target was met.
+pub fn run(seconds: u64) -> Result<bool> {
+    if !has_openssl() {
+        println!("跳过 TLS 基准：这台机器上没有 openssl 命令（需要它的 s_time 和 s_server）");
+        return Ok(true);
+    }
+    programs::build(&["tls-server"], false)?;
+    let dir = TempDir::new()?;
+    generate_certificate(dir.path())?;
+
+    println!("安全考量基准：openssl s_time -new，每个服务器 {seconds} 秒，每次都是完整握手；");
+    println!("三个服务器用同一份 ECDSA P-256 证书。比较的是服务器进程自己的 CPU 时间。\n");
+    let mut results = vec![measure_tls_server(dir.path(), seconds)?];
+    match bench::python() {
+        Some(python) => results.push(measure_python(python, dir.path(), seconds)?),
+        None => println!("跳过原文风格的 Python 服务器：这台机器上没有 python3"),
+    }
+    results.push(measure_s_server(dir.path(), seconds)?);
+
+    println!(
+        "{:<24} {:>8} {:>16}",
+        "服务器", "握手次数", "服务器 CPU/握手"
+    );
+    for result in &results {
+        let per = result
+            .cpu_per_handshake()
+            .map_or("（无法测量）".to_string(), |s| {
+                format!("{:.0} µs", s * 1e6)
+            });
+        println!("{:<27} {:>12} {:>17}", result.label, result.handshakes, per);
+    }
+    println!();
+    judge(&results)
+}
+// ANCHOR_END: tls_bench
+
+fn judge(results: &[Measured]) -> Result<bool> {
+    let per = |label: &str| {
+        results
+            .iter()
+            .find(|r| r.label == label)
+            .and_then(Measured::cpu_per_handshake)
+    };
+    match (per("tls-server"), per("openssl s_server")) {
+        (Some(ours), Some(openssl)) => Ok(ratio_at_most(
+            "tls-server / openssl s_server（每次握手的 CPU 时间）",
+            ours,
+            openssl,
+            0.5,
+        )),
+        _ => {
+            println!("这台机器上读不到进程的 CPU 时间（需要 Linux 的 /proc），无法计算比值");
+            Ok(true)
+        }
+    }
+}
+
+fn has_openssl() -> bool {
+    Command::new("openssl")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts tls-server once in `dir` so that it writes server.crt / server.key.
+fn generate_certificate(dir: &Path) -> Result<()> {
+    let server = Running::start(
+        "tls-server",
+        programs::binary("tls-server")?,
+        &["127.0.0.1:0"],
+        Some(dir),
+        Output::Discard,
+    )?;
+    server.address(STARTUP)?;
+    drop(server);
+    if !dir.join("server.crt").exists() {
+        bail!("tls-server 没有在 {} 生成证书", dir.display());
+    }
+    Ok(())
+}
+
+fn measure_tls_server(dir: &Path, seconds: u64) -> Result<Measured> {
+    let server = Running::start(
+        "tls-server",
+        programs::binary("tls-server")?,
+        &["127.0.0.1:0"],
+        Some(dir),
+        Output::Discard,
+    )?;
+    let addr = server.address(STARTUP)?;
+    time_handshakes("tls-server", &server, &addr.to_string(), dir, seconds)
+}
+
+fn measure_python(python: &str, dir: &Path, seconds: u64) -> Result<Measured> {
+    let script = bench::article_script("tls_server.py");
+    let args = [
+        script.as_str(),
+        "127.0.0.1",
+        "0",
+        "server.crt",
+        "server.key",
+    ];
+    let server = Running::start("python", python, &args, Some(dir), Output::Discard)?;
+    let addr = server.address(STARTUP)?;
+    time_handshakes(
+        "python tls_server.py",
+        &server,
+        &addr.to_string(),
+        dir,
+        seconds,
+    )
+}
+
+fn measure_s_server(dir: &Path, seconds: u64) -> Result<Measured> {
+    // s_server does not print the port it got, so pick a free one first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let accept = format!("127.0.0.1:{port}");
+    let args = [
+        "s_server",
+        "-accept",
+        &accept,
+        "-cert",
+        "server.crt",
+        "-key",
+        "server.key",
+        "-www",
+    ];
+    let server = Running::start(
+        "openssl s_server",
+        "openssl",
+        &args,
+        Some(dir),
+        Output::Discard,
+    )?;
+    server.expect_line("ACCEPT", STARTUP)?;
+    time_handshakes("openssl s_server", &server, &accept, dir, seconds)
+}
+
+/// Drives `openssl s_time -new` at `addr` and reads the server's CPU time
+/// before and after.
+fn time_handshakes(
+    label: &'static str,
+    server: &Running,
+    addr: &str,
+    dir: &Path,
+    seconds: u64,
+) -> Result<Measured> {
+    let before = cpu_seconds(server.id());
+    let output = Command::new("openssl")
+        .args(["s_time", "-connect", addr, "-new", "-CAfile", "server.crt"])
+        .args(["-time", &seconds.to_string()])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .context("无法运行 openssl s_time")?;
+    let after = cpu_seconds(server.id());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let handshakes = text
+        .lines()
+        .filter(|line| line.contains("connections in") && line.contains("real seconds"))
+        .find_map(|line| line.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let cpu_seconds = before.zip(after).map(|(b, a)| a - b);
+    Ok(Measured {
+        label,
+        handshakes,
+        cpu_seconds,
+    })
+}
+
+/// User + system CPU seconds a process has used so far (Linux's /proc).
+#[cfg(target_os = "linux")]
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / clock_ticks_per_second())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_seconds(_pid: u32) -> Option<f64> {
+    None
+}
+
+/// The unit of /proc's CPU times; 100 on every common Linux, asked to be sure.
+#[cfg(target_os = "linux")]
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
