@@ -194,7 +194,10 @@ impl Running {
                         return Ok(addr);
                     }
                 }
-                Err(_) => bail!("{} 没有启动成功：它没有打印监听地址", self.label),
+                Err(_) => bail!(
+                    "{} 没有启动成功：它没有打印监听地址（原因见上面它打印的错误）",
+                    self.label
+                ),
             }
         }
     }

@@ -1,0 +1,90 @@
+//! The workshop tour, run as a user runs it: every chapter must succeed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+use testkit::run;
+
+const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
+
+#[test]
+fn the_whole_tour_succeeds_chapter_by_chapter() {
+    let tour = run(WORKSHOP, &[] as &[&str]);
+    assert!(tour.status.success(), "{tour:#?}");
+    for heading in [
+        "===== tcp：",
+        "===== udp：",
+        "===== threaded：",
+        "===== tls：",
+    ] {
+        assert!(
+            tour.stdout.contains(heading),
+            "missing {heading}: {}",
+            tour.stdout
+        );
+    }
+    for label in [
+        "[tcp-server]",
+        "[tcp-client]",
+        "[udp-server]",
+        "[udp-client]",
+    ] {
+        assert!(tour.stdout.contains(label), "missing {label}");
+    }
+    assert!(
+        tour.stdout
+            .contains("[tcp-client] 收到服务器的响应: 数据已收到")
+    );
+    assert!(
+        tour.stdout
+            .contains("[udp-client] 收到 UDP 服务器的响应: UDP 数据已收到")
+    );
+    assert!(
+        tour.stdout
+            .contains("[tls-client] 收到服务器的响应: 数据已收到")
+    );
+    assert_eq!(tour.stdout.matches("[threaded-server] 收到来自").count(), 5);
+    for chapter in ["tcp", "udp", "threaded", "tls"] {
+        assert!(
+            tour.stdout.contains(&format!("✓ {chapter}（")),
+            "{chapter} not ✓"
+        );
+    }
+}
+
+#[test]
+fn one_chapter_can_be_run_alone() {
+    let tour = run(WORKSHOP, &["udp"]);
+    assert!(tour.status.success(), "{tour:#?}");
+    assert!(tour.stdout.contains("✓ udp（"));
+    assert!(!tour.stdout.contains("===== tcp："));
+}
+
+#[test]
+fn a_server_that_cannot_start_fails_its_chapter_by_name() {
+    // 192.0.2.1 is reserved for documentation: no machine owns it, so
+    // binding there fails, and the server exits with its one-line error.
+    let tour = run(WORKSHOP, &["tcp", "--host", "192.0.2.1"]);
+    assert!(!tour.status.success());
+    let failure = tour
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("✗ tcp"))
+        .unwrap_or_else(|| panic!("no failure line naming the chapter: {}", tour.stdout));
+    assert!(failure.contains("tcp-server"), "{failure}");
+    assert!(
+        tour.stdout.contains("[tcp-server] 错误: 绑定地址时出错"),
+        "{}",
+        tour.stdout
+    );
+}
+
+#[test]
+fn unknown_chapters_and_help() {
+    let typo = run(WORKSHOP, &["tpc"]);
+    assert!(!typo.status.success());
+    assert!(typo.stderr.contains("没有叫“tpc”的章节"), "{typo:?}");
+    let help = run(WORKSHOP, &["--help"]);
+    assert!(help.status.success());
+    for chapter in ["tcp", "udp", "threaded", "tls", "bench", "load"] {
+        assert!(help.stdout.contains(chapter));
+    }
+}
