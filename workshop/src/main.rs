@@ -13,6 +13,7 @@
 //! cargo run -p workshop                         # the whole tour
 //! cargo run -p workshop -- tcp tls              # only some chapters
 //! cargo run -p workshop -- --host 0.0.0.0       # servers reachable from other laptops
+//! cargo run -p workshop -- --step               # pause after each server starts
 //! cargo run --release -p workshop -- bench      # the threaded and TLS benchmarks
 //! cargo run --release -p workshop -- load 127.0.0.1:9999 --clients 16 --seconds 5
 //! ```
@@ -33,7 +34,8 @@ const HELP: &str =
     "工作坊导览：按原文的顺序运行每一章真正的服务器和客户端，并打印带程序名的对话记录。
 
 用法:
-  workshop [章节...] [--host HOST]     运行导览（不写章节就运行全部）
+  workshop [章节...] [--host HOST] [--step]
+                                       运行导览（不写章节就运行全部）
   workshop bench [threaded|tls] [--clients N] [--seconds N]
                                        运行并发处理和安全考量两章的基准测试，打印对比表
   workshop load [ADDR] [--clients N] [--seconds N]
@@ -47,6 +49,7 @@ const HELP: &str =
 
 选项:
   --host HOST     服务器监听的地址，默认 127.0.0.1；写 0.0.0.0 让同一网络的其他电脑也能连上
+  --step          每个服务器启动后暂停，按回车键再运行客户端（方便讲解）
   --clients N     压力测试的客户端数，默认 16
   --seconds N     每个服务器测量的秒数，默认 5
   -h, --help      显示本帮助并退出
@@ -65,6 +68,7 @@ struct Options {
     host: Option<String>,
     clients: Option<usize>,
     seconds: Option<u64>,
+    step: bool,
 }
 
 fn main() -> ExitCode {
@@ -123,10 +127,13 @@ fn run(options: Options) -> Result<bool> {
             );
             Ok(report.errors == 0 && report.requests > 0)
         }
-        _ => tour::run(
-            &options.words,
-            options.host.as_deref().unwrap_or("127.0.0.1"),
-        ),
+        _ => {
+            let settings = tour::Settings {
+                host: options.host.unwrap_or_else(|| "127.0.0.1".to_string()),
+                step: options.step,
+            };
+            tour::run(&options.words, &settings)
+        }
     }
 }
 
@@ -141,6 +148,7 @@ fn parse(args: &[String]) -> Result<Options> {
         };
         match arg.as_str() {
             "--host" => options.host = Some(value("--host")?),
+            "--step" => options.step = true,
             "--clients" => options.clients = Some(number(&value("--clients")?)?),
             "--seconds" => options.seconds = Some(number(&value("--seconds")?)? as u64),
             option if option.starts_with('-') => {

@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -97,32 +97,28 @@ pub fn example(name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Every child we started, so that Ctrl-C can end them too (see `main`).
-static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Every server and client we started and have not yet waited for. They
+/// live here rather than in [`Running`] so that the Ctrl-C handler, which runs
+/// on its own thread, can end and reap them too (see `main`).
+static CHILDREN: Mutex<Vec<Child>> = Mutex::new(Vec::new());
 
-/// Ends every child still running; called on Ctrl-C.
+fn children() -> std::sync::MutexGuard<'static, Vec<Child>> {
+    CHILDREN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Takes the child with process id `id` out of [`CHILDREN`].
+fn take_child(id: u32) -> Option<Child> {
+    let mut children = children();
+    let index = children.iter().position(|child| child.id() == id)?;
+    Some(children.swap_remove(index))
+}
+
+/// Ends every child still running and waits for it; called on Ctrl-C.
 pub fn kill_all() {
-    let pids = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
-    for pid in pids.iter() {
-        kill_pid(*pid);
+    for mut child in children().drain(..) {
+        let _ = child.kill();
+        let _ = child.wait();
     }
-}
-
-#[cfg(unix)]
-fn kill_pid(pid: u32) {
-    let _ = Command::new("kill")
-        .arg(pid.to_string())
-        .stderr(Stdio::null())
-        .status();
-}
-
-#[cfg(windows)]
-fn kill_pid(pid: u32) {
-    let _ = Command::new("taskkill")
-        .args(["/F", "/PID", &pid.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
 }
 
 /// What to do with a child's output.
@@ -136,7 +132,7 @@ pub enum Output {
 
 /// A child process that is killed when dropped, whatever happens to the run.
 pub struct Running {
-    child: Child,
+    id: u32,
     pub label: String,
     lines: Receiver<String>,
 }
@@ -165,10 +161,6 @@ impl Running {
                 Path::new(program.as_ref()).display()
             )
         })?;
-        RUNNING
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(child.id());
         let (sender, lines) = mpsc::channel();
         if let Some(stdout) = child.stdout.take() {
             forward(stdout, label, output, Some(sender.clone()));
@@ -176,8 +168,10 @@ impl Running {
         if let Some(stderr) = child.stderr.take() {
             forward(stderr, label, output, Some(sender));
         }
+        let id = child.id();
+        children().push(child);
         Ok(Running {
-            child,
+            id,
             label: label.to_string(),
             lines,
         })
@@ -215,39 +209,40 @@ impl Running {
         }
     }
 
-    /// Waits for the child to exit; true if it succeeded.
-    pub fn wait(mut self, patience: Duration) -> Result<bool> {
-        // The output threads close the channel when the child closes its pipes.
-        let deadline = std::time::Instant::now() + patience;
+    /// Waits for the child to exit; true if it succeeded. A child still
+    /// running after `patience` is killed and reported.
+    pub fn wait(self, patience: Duration) -> Result<bool> {
+        let Some(mut child) = take_child(self.id) else {
+            bail!("{} 已经被结束了", self.label);
+        };
+        // The output threads close the channel when the child closes its pipes,
+        // which it does when it exits.
+        let deadline = Instant::now() + patience;
         while self
             .lines
-            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .is_ok()
         {}
-        match self.child.try_wait()? {
-            Some(status) => Ok(status.success()),
-            None if std::time::Instant::now() >= deadline => {
-                bail!("{} 在 {} 秒内没有结束", self.label, patience.as_secs())
-            }
-            None => Ok(self.child.wait()?.success()),
+        if Instant::now() >= deadline && child.try_wait()?.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{} 在 {} 秒内没有结束", self.label, patience.as_secs());
         }
+        Ok(child.wait()?.success())
     }
 
     /// The OS process id, for reading its CPU time.
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.id
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let id = self.child.id();
-        RUNNING
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|pid| *pid != id);
+        if let Some(mut child) = take_child(self.id) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -37,8 +37,17 @@ pub const CHAPTERS: &[(&str, &str, &[&str])] = &[
     ("tls", "最佳实践 / 安全考量", &["tls-server", "tls-client"]),
 ];
 
+/// How the tour runs.
+pub struct Settings {
+    /// The address the servers listen on (`127.0.0.1`, or `0.0.0.0` for a classroom).
+    pub host: String,
+    /// Pause after each server starts until Enter is pressed, so a teacher
+    /// can explain the server's first line before its client runs.
+    pub step: bool,
+}
+
 /// Runs the named chapters (all if none) and prints a summary; true if all passed.
-pub fn run(chapters: &[String], host: &str) -> Result<bool> {
+pub fn run(chapters: &[String], settings: &Settings) -> Result<bool> {
     let selected: Vec<_> = CHAPTERS
         .iter()
         .filter(|(name, _, _)| chapters.is_empty() || chapters.iter().any(|c| c == name))
@@ -53,10 +62,10 @@ pub fn run(chapters: &[String], host: &str) -> Result<bool> {
     for (name, section, _) in selected {
         println!("\n===== {name}：原文「{section}」 =====");
         let result = match *name {
-            "tcp" => pair("tcp-server", "tcp-client", host, &[]),
-            "udp" => pair("udp-server", "udp-client", host, &[]),
-            "threaded" => threaded(host),
-            _ => tls(host),
+            "tcp" => pair("tcp-server", "tcp-client", settings),
+            "udp" => pair("udp-server", "udp-client", settings),
+            "threaded" => threaded(settings),
+            _ => tls(settings),
         };
         results.push((name, section, result));
     }
@@ -78,12 +87,12 @@ pub fn run(chapters: &[String], host: &str) -> Result<bool> {
 /// A server on a free port, and the address its clients should use.
 fn start_server(
     name: &str,
-    host: &str,
+    settings: &Settings,
     dir: Option<&Path>,
     extra: &[&str],
 ) -> Result<(Running, String)> {
     let program = programs::binary(name)?;
-    let mut args = vec![format!("{}:0", bracket(host))];
+    let mut args = vec![format!("{}:0", bracket(&settings.host))];
     args.extend(extra.iter().map(|s| s.to_string()));
     let server = Running::start(name, program, &args, dir, Output::Show)?;
     let addr = server.address(PATIENCE)?;
@@ -93,7 +102,17 @@ fn start_server(
     } else {
         addr.to_string()
     };
+    if settings.step {
+        pause();
+    }
     Ok((server, reach))
+}
+
+/// Waits for Enter (or for stdin to close).
+fn pause() {
+    println!("（服务器已启动。按回车键运行客户端……）");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
 }
 
 fn bracket(host: &str) -> String {
@@ -114,18 +133,16 @@ fn client(label: &str, name: &str, args: &[String], dir: Option<&Path>) -> Resul
 }
 
 /// TCP and UDP: one server, one client with the article's message.
-fn pair(server_name: &str, client_name: &str, host: &str, client_args: &[String]) -> Result<()> {
-    let (server, addr) = start_server(server_name, host, None, &[])?;
-    let mut args = vec![addr];
-    args.extend_from_slice(client_args);
-    client(client_name, client_name, &args, None)?;
+fn pair(server_name: &str, client_name: &str, settings: &Settings) -> Result<()> {
+    let (server, addr) = start_server(server_name, settings, None, &[])?;
+    client(client_name, client_name, &[addr], None)?;
     server.expect_line("收到来自", PATIENCE)?;
     Ok(())
 }
 
 /// Several clients at once against the bounded threaded server.
-fn threaded(host: &str) -> Result<()> {
-    let (server, addr) = start_server("threaded-server", host, None, &["--threads", "4"])?;
+fn threaded(settings: &Settings) -> Result<()> {
+    let (server, addr) = start_server("threaded-server", settings, None, &["--threads", "4"])?;
     let program = programs::binary("tcp-client")?;
     let clients = (1..=5)
         .map(|n| {
@@ -152,9 +169,9 @@ fn threaded(host: &str) -> Result<()> {
 }
 
 /// TLS with a certificate the server generates in a temporary folder.
-fn tls(host: &str) -> Result<()> {
+fn tls(settings: &Settings) -> Result<()> {
     let dir = TempDir::new()?;
-    let (server, addr) = start_server("tls-server", host, Some(dir.path()), &[])?;
+    let (server, addr) = start_server("tls-server", settings, Some(dir.path()), &[])?;
     // The generated certificate names localhost, 127.0.0.1 and ::1.
     let ca = dir.path().join("server.crt").display().to_string();
     client("tls-client", "tls-client", &[addr, "--ca".into(), ca], None)?;

@@ -88,3 +88,48 @@ fn unknown_chapters_and_help() {
         assert!(help.stdout.contains(chapter));
     }
 }
+
+/// Ctrl-C in the middle of a chapter: the server it started must be gone and
+/// the temporary certificate folder removed. The signal is sent to the
+/// workshop alone (as an IDE's stop button does), not to its children, so
+/// this checks the workshop's own clean-up.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_leaves_no_process_and_no_file_behind() {
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpStream;
+    use std::process::{Command, Stdio};
+
+    // --step pauses after the server starts, waiting for Enter on stdin,
+    // which this test holds open and never writes to.
+    let mut workshop = Command::new(WORKSHOP)
+        .args(["tls", "--step"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(workshop.stdout.take().unwrap());
+    let mut server = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if line.starts_with("[tls-server] 等待") {
+            server = testkit::address_in(&line);
+        }
+        if line.contains("按回车键") {
+            break;
+        }
+    }
+    let server = server.expect("the tour printed the TLS server's address");
+    let dir = std::env::temp_dir().join(format!("socket-workshop-{}-0", workshop.id()));
+    assert!(dir.join("server.crt").exists(), "certificate in {dir:?}");
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &workshop.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    assert_eq!(workshop.wait().unwrap().code(), Some(130));
+    assert!(!dir.exists(), "{dir:?} was left behind");
+    assert!(TcpStream::connect(server).is_err(), "tls-server still running");
+}
