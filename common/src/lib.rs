@@ -93,27 +93,34 @@ pub fn handle_connection(mut connection: TcpStream, client_address: SocketAddr) 
 /// chapter's `main.rs` shows only what that chapter changes around it. It
 /// takes anything that reads and writes, so a plain `TcpStream` and a TLS
 /// stream both fit. Timeouts are the caller's job: they are set on the socket.
+/// Returns whether a reply was sent (false: the client sent nothing).
 pub fn answer_once(
     connection: &mut impl ReadWrite,
     client_address: &impl Display,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     // data = connection.recv(1024)
     // 和原文一样只读一次。TCP 是字节流，一次 read 拿到的可能只是消息的一部分；
     // 本章的消息很短，一次足够。更长的消息怎样读完整，见文档「小结与进阶」。
     let mut data = [0; BUFFER_SIZE];
-    let received = connection.read(&mut data)?;
+    let received = match connection.read(&mut data) {
+        Ok(received) => received,
+        // TLS 连接被对方直接断开（没有 close_notify）时报告 UnexpectedEof：也是“什么都没发”。
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+        Err(e) => return Err(e),
+    };
 
     // if data: —— 读到 0 字节表示客户端什么也没发就关闭了连接。
     if received == 0 {
         eprintln!("客户端 {client_address} 没有发送数据就关闭了连接");
-        return Ok(());
+        return Ok(false);
     }
     // print(f'收到来自 {client_address} 的数据: {data.decode()}')
     // 不是合法 UTF-8 的字节显示成 �，而不是像 Python 那样抛出 UnicodeDecodeError。
     let text = show_bytes(&data[..received]);
     println!("收到来自 {client_address} 的数据: {text}");
     // connection.sendall(b'数据已收到') —— write_all 就是 sendall：写完每个字节才返回。
-    connection.write_all(TCP_REPLY.as_bytes())
+    connection.write_all(TCP_REPLY.as_bytes())?;
+    Ok(true)
 }
 // ANCHOR_END: answer_once
 
@@ -122,6 +129,33 @@ pub fn answer_once(
 pub fn set_timeouts(stream: &TcpStream) -> io::Result<()> {
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))
+}
+
+// ANCHOR: read_reply
+/// 客户端读取服务器的回复：一直读到服务器关闭连接，最多 1024 字节。
+///
+/// The article's single `recv(1024)` may return only the first part of the
+/// reply. The servers here close the connection right after replying, so
+/// the end of the stream marks the end of the reply. A reset or a timeout
+/// that comes after part of the reply still leaves us that part to show;
+/// so does `UnexpectedEof`, which is how a TLS stream reports a server that
+/// closed without `close_notify` (the article's Python TLS server does).
+pub fn read_reply(stream: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    match stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
+        Ok(_) => Ok(data),
+        Err(e) if !data.is_empty() && is_cut_short(&e) => Ok(data),
+        Err(e) => Err(e),
+    }
+}
+// ANCHOR_END: read_reply
+
+fn is_cut_short(error: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        UnexpectedEof | ConnectionReset | TimedOut | WouldBlock
+    )
 }
 
 /// Something a server can read a request from and write a reply to.

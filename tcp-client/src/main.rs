@@ -15,13 +15,12 @@
 //! cargo run -p tcp-client -- 127.0.0.1:9999 "自己的消息"
 //! ```
 
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use common::cli::{Args, Usage};
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_MESSAGE, addr, errors, show_bytes};
+use common::{IO_TIMEOUT, TCP_MESSAGE, addr, errors, show_bytes};
 
 const USAGE: Usage = Usage {
     program: "tcp-client",
@@ -54,8 +53,8 @@ fn talk(args: Args) -> Result<()> {
     client_socket
         .write_all(message.as_bytes())
         .map_err(|e| errors::exchange(server_address, &e, IO_TIMEOUT))?;
-    // data = client_socket.recv(1024)
-    let data = read_reply(&mut client_socket)
+    // data = client_socket.recv(1024)：一次 recv 可能只拿到一部分，所以读到服务器关闭连接为止。
+    let data = common::read_reply(&mut client_socket)
         .map_err(|e| errors::exchange(server_address, &e, IO_TIMEOUT))?;
     if data.is_empty() {
         bail!("服务器 {server_address} 没有回复任何数据就关闭了连接");
@@ -65,29 +64,4 @@ fn talk(args: Args) -> Result<()> {
     // ANCHOR_END: exchange
     Ok(())
     // client_socket.close() —— client_socket 在这里离开作用域被 drop，连接随之关闭。
-}
-
-// ANCHOR: read_reply
-/// Reads the reply until the server closes the connection, up to the
-/// article's 1024 bytes.
-///
-/// The article's single `recv(1024)` may return only the first part of the
-/// reply. The server in this chapter closes right after replying, so the end
-/// of the stream marks the end of the reply. A reset or a timeout that comes
-/// after part of the reply still leaves us that part to show.
-fn read_reply(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
-    let mut data = Vec::new();
-    match stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
-        Ok(_) => Ok(data),
-        Err(e) if !data.is_empty() && is_cut_short(&e) => Ok(data),
-        Err(e) => Err(e),
-    }
-}
-// ANCHOR_END: read_reply
-
-fn is_cut_short(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::ConnectionReset | ErrorKind::TimedOut | ErrorKind::WouldBlock
-    )
 }

@@ -45,11 +45,25 @@ impl Process {
         args: &[S],
         dir: Option<&Path>,
     ) -> Process {
+        Self::spawn(program, args, dir, None)
+    }
+
+    /// Starts a process, writes `input` (if any) to its stdin and closes it.
+    fn spawn<S: AsRef<OsStr>>(
+        program: impl AsRef<OsStr>,
+        args: &[S],
+        dir: Option<&Path>,
+        input: Option<&[u8]>,
+    ) -> Process {
         let name = Path::new(program.as_ref()).display().to_string();
         let mut command = Command::new(program);
         command
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(dir) = dir {
@@ -58,6 +72,9 @@ impl Process {
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin.write_all(input).unwrap();
+        }
         let stdout = lines_of(child.stdout.take().unwrap());
         let stderr = lines_of(child.stderr.take().unwrap());
         Process {
@@ -202,6 +219,51 @@ pub fn run_in<S: AsRef<OsStr>>(
     dir: Option<&Path>,
 ) -> Outcome {
     Process::start_in(program, args, dir).finish()
+}
+
+/// Like [`run`], with `input` written to the program's stdin (then closed).
+pub fn run_with_input<S: AsRef<OsStr>>(
+    program: impl AsRef<OsStr>,
+    args: &[S],
+    input: &str,
+) -> Outcome {
+    Process::spawn(program, args, None, Some(input.as_bytes())).finish()
+}
+
+/// A folder of its own under the system's temp dir, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new empty folder; `tag` shows in its name, for whoever finds one.
+    pub fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!("socket-test-{tag}-{}-{nanos}", std::process::id());
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// The path of `name` inside the folder, as text for a command line.
+    pub fn file(&self, name: &str) -> String {
+        self.join(name).to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Streams a pipe's lines into a channel; the sender closes when the pipe does.

@@ -131,5 +131,8 @@ fn ctrl_c_leaves_no_process_and_no_file_behind() {
     assert!(interrupted.success());
     assert_eq!(workshop.wait().unwrap().code(), Some(130));
     assert!(!dir.exists(), "{dir:?} was left behind");
-    assert!(TcpStream::connect(server).is_err(), "tls-server still running");
+    assert!(
+        TcpStream::connect(server).is_err(),
+        "tls-server still running"
+    );
 }

@@ -1,0 +1,77 @@
+//! 服务器日志里的原因：一个客户端出了问题，用一句中文记下来，然后接着服务下一个。
+//!
+//! rustls reports a TLS failure as an `io::Error` of kind `InvalidData` that
+//! wraps a `rustls::Error`; [`tls_error`] unwraps it. The cases worth their
+//! own sentence are the ones a learner causes while trying things out: a
+//! plaintext client, a client that does not trust our certificate, a client
+//! that hangs up or stays silent.
+
+use std::io::{self, ErrorKind};
+
+use common::errors;
+use rustls::{AlertDescription, InvalidMessage, ServerConnection};
+
+/// The `rustls::Error` inside an `io::Error` from `complete_io` or `Stream`.
+pub fn tls_error(error: &io::Error) -> Option<&rustls::Error> {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+// ANCHOR: handshake_failure
+/// Why a handshake failed, for the server's log.
+pub fn handshake_failure(error: &io::Error) -> String {
+    match tls_error(error) {
+        Some(rustls::Error::InvalidMessage(
+            InvalidMessage::InvalidContentType
+            | InvalidMessage::UnknownProtocolVersion
+            | InvalidMessage::MessageTooLarge,
+        )) => "对方发来的不是 TLS 数据（是不是用普通的 tcp-client 连了 TLS 服务器？）".to_string(),
+        Some(rustls::Error::AlertReceived(alert)) if rejects_certificate(*alert) => format!(
+            "客户端不接受本服务器的证书（它发来了 TLS 警报 {alert:?}）。请让客户端信任本服务器的证书，例如 tls-client --ca server.crt，并用证书上的名字连接"
+        ),
+        Some(rustls::Error::AlertReceived(alert)) => {
+            format!("客户端中止了握手（TLS 警报 {alert:?}）")
+        }
+        Some(rustls::Error::PeerIncompatible(why)) => format!(
+            "客户端与本服务器没有共同支持的 TLS 版本或算法（{why:?}）；本服务器只接受 TLS 1.3 和 1.2"
+        ),
+        Some(other) => format!("对方不按 TLS 协议行事（{other}）"),
+        None if error.kind() == ErrorKind::UnexpectedEof => {
+            "对方在握手完成前就关闭了连接".to_string()
+        }
+        None => errors::peer(error),
+    }
+}
+// ANCHOR_END: handshake_failure
+
+/// The alerts a client sends when it does not accept our certificate.
+fn rejects_certificate(alert: AlertDescription) -> bool {
+    matches!(
+        alert,
+        AlertDescription::BadCertificate
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::UnknownCA
+            // rustls 的客户端用 --ca 里同名的另一张证书验签失败时发的就是它。
+            | AlertDescription::DecryptError
+    )
+}
+
+/// Why talking to a client failed after the handshake.
+pub fn explain(error: &io::Error) -> String {
+    match tls_error(error) {
+        Some(e) => format!("TLS 错误（{e}）"),
+        None => errors::peer(error),
+    }
+}
+
+/// What the handshake agreed on, e.g. `TLSv1_3，TLS13_AES_256_GCM_SHA384`.
+pub fn describe(tls: &ServerConnection) -> String {
+    match (tls.protocol_version(), tls.negotiated_cipher_suite()) {
+        (Some(version), Some(suite)) => format!("{version:?}，{:?}", suite.suite()),
+        _ => "版本和算法未知".to_string(),
+    }
+}
