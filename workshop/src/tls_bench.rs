@@ -64,7 +64,7 @@ pub fn run(seconds: u64) -> Result<bool> {
             .map_or("（无法测量）".to_string(), |s| {
                 format!("{:.0} µs", s * 1e6)
             });
-        println!("{:<27} {:>12} {:>17}", result.label, result.handshakes, per);
+        println!("{:<27} {:>12} {:>21}", result.label, result.handshakes, per);
     }
     println!();
     judge(&results)
