@@ -111,6 +111,25 @@ impl HostPort {
     }
 }
 
+impl HostPort {
+    /// The addresses a server should try to bind, IPv4 first.
+    ///
+    /// The article's servers are `AF_INET` sockets, so `localhost` means
+    /// `127.0.0.1` to them. Some systems list `::1` first for `localhost`;
+    /// binding that would leave the article's IPv4-only Python clients
+    /// refused. `bind` keeps the first address that works, so putting IPv4
+    /// first behaves like the article, and `[::1]:9999` still binds IPv6.
+    pub fn resolve_for_bind(&self) -> Result<Vec<SocketAddr>> {
+        Ok(ipv4_first(self.resolve()?))
+    }
+}
+
+fn ipv4_first(mut addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    // sort_by_key is stable: within each family the system's order stays.
+    addrs.sort_by_key(|addr| !addr.is_ipv4());
+    addrs
+}
+
 /// 客户端发起 TCP 连接，等价于原文的 `client_socket.connect(server_address)`，
 /// 但有超时，并且依次尝试名字解析出的每一个地址。
 ///
@@ -148,6 +167,16 @@ mod tests {
         let v6 = parse("[::1]:65535").unwrap();
         assert_eq!((v6.host.as_str(), v6.port), ("::1", 65535));
         assert_eq!(v6.to_string(), "[::1]:65535");
+    }
+
+    #[test]
+    fn servers_try_ipv4_first_and_keep_the_order_within_a_family() {
+        let addrs: Vec<SocketAddr> = ["[::1]:1", "127.0.0.1:1", "[::2]:1", "127.0.0.2:1"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        let sorted: Vec<String> = ipv4_first(addrs).iter().map(|a| a.to_string()).collect();
+        assert_eq!(sorted, ["127.0.0.1:1", "127.0.0.2:1", "[::1]:1", "[::2]:1"]);
     }
 
     #[test]

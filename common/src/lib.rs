@@ -74,9 +74,32 @@ pub fn handle_connection(mut connection: TcpStream, client_address: SocketAddr) 
     if let Err(e) = result {
         eprintln!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
     }
+    discard_unread(&mut connection);
     // finally: connection.close() —— connection 在这里离开作用域被 drop，连接随之关闭。
 }
 // ANCHOR_END: handle_connection
+
+// ANCHOR: discard_unread
+/// Reads and throws away what the client sent beyond the one `recv(1024)`.
+///
+/// A socket closed while received bytes are still unread does not end the
+/// connection politely (FIN); it resets it (RST). On Windows the client then
+/// loses even the reply it has not read yet. So before closing, whatever has
+/// already arrived is read without waiting (a bounded amount: a client that
+/// sends endlessly still gets its reset).
+fn discard_unread(connection: &mut TcpStream) {
+    if connection.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut scratch = [0; BUFFER_SIZE];
+    for _ in 0..64 {
+        match connection.read(&mut scratch) {
+            Ok(received) if received > 0 => continue,
+            _ => break, // 0：对方已关闭；WouldBlock：暂时没有更多数据了。
+        }
+    }
+}
+// ANCHOR_END: discard_unread
 
 // ANCHOR: answer_once
 /// 原文服务器处理一个连接的核心：读一次、打印、回复“数据已收到”。

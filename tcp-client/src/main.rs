@@ -59,9 +59,20 @@ fn talk(args: Args) -> Result<()> {
     if data.is_empty() {
         bail!("服务器 {server_address} 没有回复任何数据就关闭了连接");
     }
+    if is_tls_record(&data) {
+        bail!(
+            "{server_address} 回复的是 TLS 数据，不是文本：它是 TLS 服务器（例如 tls-server），请用 tls-client 连接它"
+        );
+    }
     // print(f'收到服务器的响应: {data.decode()}')
     println!("收到服务器的响应: {}", show_bytes(&data));
     // ANCHOR_END: exchange
     Ok(())
     // client_socket.close() —— client_socket 在这里离开作用域被 drop，连接随之关闭。
+}
+
+/// A TLS record starts with its type (0x15 alert, 0x16 handshake) and the
+/// version 3.x: what a TLS server answers to a plaintext message.
+fn is_tls_record(data: &[u8]) -> bool {
+    matches!(data, [0x15 | 0x16, 0x03, ..])
 }

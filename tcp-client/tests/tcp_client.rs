@@ -57,6 +57,25 @@ fn talks_over_ipv6_loopback() {
 }
 
 #[test]
+fn a_tls_server_is_recognised_instead_of_printing_its_alert() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // What a TLS server answers to plaintext: an alert record (decode_error).
+    let server = thread::spawn(move || {
+        let (mut connection, _) = listener.accept().unwrap();
+        let mut request = [0; 1024];
+        let _ = connection.read(&mut request).unwrap();
+        std::io::Write::write_all(&mut connection, b"\x15\x03\x03\x00\x02\x02\x32").unwrap();
+    });
+    let client = run(CLIENT, &[addr.to_string()]);
+    server.join().unwrap();
+    assert!(!client.status.success());
+    assert!(client.stdout.is_empty(), "{client:?}");
+    assert!(client.stderr.contains("回复的是 TLS 数据"), "{client:?}");
+    assert!(client.stderr.contains("tls-client"), "{client:?}");
+}
+
+#[test]
 fn a_refused_connection_asks_whether_the_server_runs() {
     let closed_port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

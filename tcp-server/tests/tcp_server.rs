@@ -137,6 +137,18 @@ fn a_megabyte_of_garbage_then_a_good_client() {
 }
 
 #[test]
+fn a_message_longer_than_the_buffer_still_gets_a_clean_reply() {
+    // Only 1024 bytes are read; the rest must be drained before closing,
+    // or the close becomes a reset that can take the reply with it.
+    let server = start();
+    let reply = testkit::tcp_exchange(server.addr, &[b'x'; 2000]).unwrap();
+    assert_eq!(reply, "数据已收到".as_bytes());
+    let line = server.process.stdout_line("的数据: ");
+    assert!(line.ends_with(&"x".repeat(1024)) && !line.ends_with(&"x".repeat(1025)));
+    assert_serves(&server);
+}
+
+#[test]
 fn non_utf8_bytes_are_shown_lossily_and_still_answered() {
     let server = start();
     let reply = testkit::tcp_exchange(server.addr, b"\xff\xfe ok \x80").unwrap();

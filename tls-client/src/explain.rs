@@ -128,7 +128,12 @@ fn plain_name(presented: &str) -> String {
         .split_once('(')
         .and_then(|(_, rest)| rest.strip_suffix(')'))
         .unwrap_or(presented);
-    inner.trim_matches('"').to_string()
+    let inner = inner.trim_matches('"');
+    // webpki writes an IPv6 name unshortened (`0::1`); std's IpAddr prints `::1`.
+    match inner.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => inner.to_string(),
+    }
 }
 
 /// Why talking failed after the handshake. A TLS error is named; the rest
@@ -140,5 +145,17 @@ pub fn exchange(server: &HostPort, error: &io::Error) -> anyhow::Error {
         }
         (_, Some(e)) => anyhow!("与 {server} 通信时出错: TLS 错误（{e}）"),
         _ => errors::exchange(server, error, IO_TIMEOUT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_name;
+
+    #[test]
+    fn certificate_names_are_shown_as_a_learner_writes_them() {
+        assert_eq!(plain_name("DnsName(\"localhost\")"), "localhost");
+        assert_eq!(plain_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(plain_name("IpAddress(0::1)"), "::1");
     }
 }

@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 fn talk(args: Args) -> Result<()> {
     // message = b'你好，UDP 服务器！'
     let message = args.message(UDP_MESSAGE);
-    let mut refused = 0;
+    let (mut refused, mut silent) = (0, 0);
     for server_address in args.addr.resolve()? {
         match ask(server_address, message.as_bytes()) {
             Ok(data) => {
@@ -58,12 +58,13 @@ fn talk(args: Args) -> Result<()> {
                 return Ok(());
             }
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => refused += 1,
-            Err(e) if is_timeout(&e) => {}
+            Err(e) if is_timeout(&e) => silent += 1,
             Err(e) => bail!("与 UDP 服务器 {server_address} 通信时出错: {e}"),
         }
     }
     let addr = &args.addr;
-    if refused > 0 {
+    // 只有每个地址都回报“端口不可达”时，才能肯定那里没有服务器；有一个没回音，就可能只是丢了包。
+    if refused > 0 && silent == 0 {
         bail!(
             "{addr} 上没有 UDP 服务器在运行（系统回报“端口不可达”）。请先启动 udp-server，并确认地址和端口一致"
         );

@@ -50,7 +50,7 @@ fn serve(args: Args) -> Result<()> {
     // ANCHOR: bind
     // socket.socket(socket.AF_INET, socket.SOCK_DUDP) + server_socket.bind(server_address)
     // 原文的 SOCK_DUDP 并不存在，应为 SOCK_DGRAM；UdpSocket 就是 SOCK_DGRAM 类型的 Socket。
-    let server_socket = UdpSocket::bind(&server_address.resolve()?[..])
+    let server_socket = UdpSocket::bind(&server_address.resolve_for_bind()?[..])
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
     println!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
@@ -65,7 +65,8 @@ fn serve(args: Args) -> Result<()> {
             Ok((size, client_address)) => {
                 answer(&server_socket, &buffer[..size], client_address);
             }
-            // 例如 Windows 会把上一次 sendto 的“端口不可达”报告在这里：记下来，继续收。
+            // 例如 Windows 会把上一次 sendto 的“端口不可达”报告在这里；超过缓冲区的数据报在
+            // Windows 上也是一个错误（WSAEMSGSIZE），拿不到发送方地址，也就无法回复。记下来，继续收。
             Err(e) => eprintln!("接收 UDP 数据时出错: {}", errors::peer(&e)),
         }
     }
