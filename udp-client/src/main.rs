@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 fn talk(args: Args) -> Result<()> {
     // message = b'你好，UDP 服务器！'
     let message = args.message(UDP_MESSAGE);
-    let (mut refused, mut silent) = (0, 0);
+    let (mut refused, mut silent, mut failed) = (0, 0, None);
     for server_address in args.addr.resolve()? {
         match ask(server_address, message.as_bytes()) {
             Ok(data) => {
@@ -59,10 +59,16 @@ fn talk(args: Args) -> Result<()> {
             }
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => refused += 1,
             Err(e) if is_timeout(&e) => silent += 1,
-            Err(e) => bail!("与 UDP 服务器 {server_address} 通信时出错: {e}"),
+            // 例如本机关掉了 IPv6，发往 ::1 失败：记下来，接着试下一个地址。
+            Err(e) => failed = Some((server_address, e)),
         }
     }
     let addr = &args.addr;
+    if let (Some((server_address, e)), 0, 0) = (&failed, refused, silent) {
+        bail!(
+            "无法向 UDP 服务器 {server_address} 发送数据（{e}）。请检查地址是否写对、本机网络是否可用"
+        );
+    }
     // 只有每个地址都回报“端口不可达”时，才能肯定那里没有服务器；有一个没回音，就可能只是丢了包。
     if refused > 0 && silent == 0 {
         bail!(

@@ -100,3 +100,21 @@ fn bad_addresses_get_one_line() {
         assert!(client.stderr.contains(reason), "{addr}: {client:?}");
     }
 }
+
+/// A send the system refuses outright (here: broadcast without
+/// SO_BROADCAST, which Linux answers with "permission denied") ends with
+/// one line naming the address, not a retry loop.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_address_the_system_cannot_send_to_gets_one_line_at_once() {
+    let (client, elapsed) = testkit::timed(|| run(CLIENT, &["255.255.255.255:9"]));
+    assert!(!client.status.success());
+    assert!(
+        client
+            .stderr
+            .contains("无法向 UDP 服务器 255.255.255.255:9 发送数据"),
+        "{client:?}"
+    );
+    assert_eq!(client.stderr.lines().count(), 1, "{client:?}");
+    assert!(elapsed.as_secs() < 3, "took {elapsed:?}");
+}
