@@ -112,22 +112,22 @@ impl HostPort {
 }
 
 impl HostPort {
-    /// The addresses a server should try to bind, IPv4 first.
+    /// The one address a server binds: the first IPv4 address the name
+    /// resolves to, or the first address if it has none.
     ///
     /// The article's servers are `AF_INET` sockets, so `localhost` means
-    /// `127.0.0.1` to them. Some systems list `::1` first for `localhost`;
-    /// binding that would leave the article's IPv4-only Python clients
-    /// refused. `bind` keeps the first address that works, so putting IPv4
-    /// first behaves like the article, and `[::1]:9999` still binds IPv6.
-    pub fn resolve_for_bind(&self) -> Result<Vec<SocketAddr>> {
-        Ok(ipv4_first(self.resolve()?))
+    /// `127.0.0.1` to them, even on systems that list `::1` first; binding
+    /// `::1` would leave the article's IPv4-only Python clients refused.
+    /// Only one address is bound, never "the first that works": if
+    /// `127.0.0.1:9999` is busy, the learner must hear so, not find the
+    /// server quietly listening on `[::1]:9999` instead.
+    pub fn bind_address(&self) -> Result<SocketAddr> {
+        let addrs = self.resolve()?;
+        let ipv4 = addrs.iter().find(|addr| addr.is_ipv4());
+        // resolve() has already refused an empty list, so this error is only a fallback.
+        let preferred = ipv4.or(addrs.first()).copied();
+        preferred.ok_or_else(|| anyhow!("找不到主机 \"{}\" 的地址", self.host))
     }
-}
-
-fn ipv4_first(mut addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
-    // sort_by_key is stable: within each family the system's order stays.
-    addrs.sort_by_key(|addr| !addr.is_ipv4());
-    addrs
 }
 
 /// 客户端发起 TCP 连接，等价于原文的 `client_socket.connect(server_address)`，
@@ -170,13 +170,11 @@ mod tests {
     }
 
     #[test]
-    fn servers_try_ipv4_first_and_keep_the_order_within_a_family() {
-        let addrs: Vec<SocketAddr> = ["[::1]:1", "127.0.0.1:1", "[::2]:1", "127.0.0.2:1"]
-            .iter()
-            .map(|a| a.parse().unwrap())
-            .collect();
-        let sorted: Vec<String> = ipv4_first(addrs).iter().map(|a| a.to_string()).collect();
-        assert_eq!(sorted, ["127.0.0.1:1", "127.0.0.2:1", "[::1]:1", "[::2]:1"]);
+    fn servers_bind_ipv4_like_the_article_and_ipv6_only_when_asked() {
+        let bind = |text: &str| parse(text).unwrap().bind_address().unwrap().to_string();
+        assert_eq!(bind("localhost:1"), "127.0.0.1:1");
+        assert_eq!(bind("[::1]:1"), "[::1]:1");
+        assert_eq!(bind("0.0.0.0:1"), "0.0.0.0:1");
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn serve(args: Args) -> Result<()> {
     // ANCHOR: bind
     // 创建 Socket、绑定地址、监听连接：socket() + bind() + listen(5)
     // 在 std 里是一次 TcpListener::bind。积压队列长度由 std 决定，不是参数。
-    let server_socket = TcpListener::bind(&server_address.resolve_for_bind()?[..])
+    let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     // print('等待客户端连接...')，后面加上真正绑定的地址：端口写 0 时可以看到系统挑的端口。
     println!("等待客户端连接... {}", server_socket.local_addr()?);

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 
 fn serve(args: Args) -> Result<()> {
     let server_address = &args.addr;
-    let server_socket = TcpListener::bind(&server_address.resolve_for_bind()?[..])
+    let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     println!("等待客户端连接... {}", server_socket.local_addr()?);
 

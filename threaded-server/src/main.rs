@@ -72,7 +72,7 @@ fn serve(args: Args) -> Result<()> {
     let threads = args.number("--threads", DEFAULT_THREADS)?;
     let server_address = &args.addr;
     // server_socket.bind(server_address); server_socket.listen(5)
-    let server_socket = TcpListener::bind(&server_address.resolve_for_bind()?[..])
+    let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     println!("等待客户端连接... {}", server_socket.local_addr()?);
 

@@ -72,7 +72,7 @@ fn serve(args: Args) -> Result<()> {
 
     // ANCHOR: bind
     // server_socket.bind(server_address) + server_socket.listen(5)
-    let server_socket = TcpListener::bind(&server_address.resolve_for_bind()?[..])
+    let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     let local_addr = server_socket.local_addr()?;
     println!("等待 TLS 客户端连接... {local_addr}");

@@ -50,7 +50,7 @@ fn serve(args: Args) -> Result<()> {
     // ANCHOR: bind
     // socket.socket(socket.AF_INET, socket.SOCK_DUDP) + server_socket.bind(server_address)
     // 原文的 SOCK_DUDP 并不存在，应为 SOCK_DGRAM；UdpSocket 就是 SOCK_DGRAM 类型的 Socket。
-    let server_socket = UdpSocket::bind(&server_address.resolve_for_bind()?[..])
+    let server_socket = UdpSocket::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
     println!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
