@@ -56,7 +56,9 @@ pub fn exchange(addr: &impl Display, error: &io::Error, timeout: Duration) -> an
     let secs = timeout.as_secs();
     let why = match error.kind() {
         ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            format!("{secs} 秒内没有收到响应。服务器可能卡住了，或者它不是本章的服务器")
+            format!(
+                "{secs} 秒内没有收到响应。服务器可能正忙着服务别的客户端、卡住了，或者它不是本章的服务器"
+            )
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
             "连接被对方重置了。服务器可能在读完数据之前就关闭了连接，或者已经崩溃".to_string()

@@ -45,6 +45,12 @@ pub const BUFFER_SIZE: usize = 1024;
 /// typing into `nc` and short enough that a stuck peer is noticed.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a client waits for the reply: twice [`IO_TIMEOUT`]. `tcp-server`
+/// serves one client at a time, so a client queued behind a silent one waits
+/// up to `IO_TIMEOUT` before its turn even starts; with the same 5 seconds it
+/// would give up just as the server got to it.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Shows received bytes as text the way Python's `data.decode()` would, except
 /// that invalid UTF-8 becomes `�` instead of raising `UnicodeDecodeError`.
 pub fn show_bytes(data: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -69,8 +75,8 @@ pub fn show_bytes(data: &[u8]) -> std::borrow::Cow<'_, str> {
 /// caller goes on to the next client.
 pub fn handle_connection(mut connection: TcpStream, client_address: SocketAddr) {
     // 原文没有超时：连上却不发数据的客户端会让 recv 永远等下去。
-    let result =
-        set_timeouts(&connection).and_then(|()| answer_once(&mut connection, &client_address));
+    let result = set_timeouts(&connection, IO_TIMEOUT)
+        .and_then(|()| answer_once(&mut connection, &client_address));
     if let Err(e) = result {
         eprintln!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
     }
@@ -147,11 +153,11 @@ pub fn answer_once(
 }
 // ANCHOR_END: answer_once
 
-/// 给连接设置读写超时（[`IO_TIMEOUT`]）。原文没有超时：连上却一言不发的对方，
-/// 会让 `recv` 永远等下去。
-pub fn set_timeouts(stream: &TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))
+/// 给连接设置读写超时（服务器用 [`IO_TIMEOUT`]，客户端用 [`CLIENT_TIMEOUT`]）。
+/// 原文没有超时：连上却一言不发的对方，会让 `recv` 永远等下去。
+pub fn set_timeouts(stream: &TcpStream, timeout: Duration) -> io::Result<()> {
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))
 }
 
 // ANCHOR: read_reply

@@ -99,9 +99,26 @@ fn a_server_that_never_replies_times_out_with_a_message() {
     let holder = thread::spawn(move || listener.accept().map(|(stream, _)| stream));
     let (client, elapsed) = testkit::timed(|| run(CLIENT, &[addr.to_string()]));
     assert!(!client.status.success());
-    assert!(client.stderr.contains("5 秒内没有收到响应"), "{client:?}");
+    assert!(client.stderr.contains("10 秒内没有收到响应"), "{client:?}");
     assert!(elapsed.as_secs() < 15, "gave up after {elapsed:?}");
     drop(holder.join());
+}
+
+#[test]
+fn waits_its_turn_behind_a_silent_client_on_the_sequential_server() {
+    let Some(server_bin) = binary_beside(CLIENT, "tcp-server") else {
+        return;
+    };
+    let server = Server::start(server_bin, &["127.0.0.1:0"]);
+    // tcp-server serves one client at a time: this one holds it for the
+    // server's 5-second timeout, and the real client must outwait that.
+    let silent = std::net::TcpStream::connect(server.addr).unwrap();
+    let (client, elapsed) = testkit::timed(|| run(CLIENT, &[server.arg()]));
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(client.stdout, "收到服务器的响应: 数据已收到");
+    server.process.stderr_line("超过 5 秒没有收发数据");
+    assert!(elapsed.as_secs() >= 4, "it really waited: {elapsed:?}");
+    drop(silent);
 }
 
 #[test]

@@ -21,7 +21,7 @@ use std::io::{self, ErrorKind};
 
 use anyhow::anyhow;
 use common::addr::HostPort;
-use common::{IO_TIMEOUT, errors};
+use common::{CLIENT_TIMEOUT, errors};
 use rustls::{CertificateError, InvalidMessage};
 
 /// The `rustls::Error` inside an `io::Error` from `complete_io` or `Stream`.
@@ -54,9 +54,9 @@ pub fn handshake(error: &io::Error, server: &HostPort, ca_file: &str) -> anyhow:
             }
             ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
                 "{} 秒内没有完成握手，服务器没有应答。{MAYBE_PLAIN}",
-                IO_TIMEOUT.as_secs()
+                CLIENT_TIMEOUT.as_secs()
             ),
-            _ => return errors::exchange(server, error, IO_TIMEOUT),
+            _ => return errors::exchange(server, error, CLIENT_TIMEOUT),
         },
     };
     anyhow!("与 {server} 的 TLS 握手失败：{why}")
@@ -144,7 +144,7 @@ pub fn exchange(server: &HostPort, error: &io::Error) -> anyhow::Error {
             anyhow!("服务器 {server} 没有回复任何数据就关闭了连接")
         }
         (_, Some(e)) => anyhow!("与 {server} 通信时出错: TLS 错误（{e}）"),
-        _ => errors::exchange(server, error, IO_TIMEOUT),
+        _ => errors::exchange(server, error, CLIENT_TIMEOUT),
     }
 }
 

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
 use common::cli::{Args, Usage};
-use common::{IO_TIMEOUT, TCP_MESSAGE, addr, show_bytes};
+use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, show_bytes};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
@@ -50,7 +50,7 @@ const USAGE: Usage = Usage {
     )],
     notes: &[
         "没有“跳过验证”的选项：不验证证书的 TLS 挡不住冒充服务器的中间人，加密也就白做了。",
-        "连接、握手和等待回复各有 5 秒超时。",
+        "连接的超时是 5 秒，握手和等待回复的超时各是 10 秒。",
     ],
     examples: &[
         "tls-client",
@@ -74,7 +74,7 @@ fn talk(args: Args) -> Result<()> {
     // ANCHOR: connect
     // client_socket.connect(server_address)：带超时，依次尝试名字解析出的每个地址。
     let mut client_socket = addr::connect_tcp(server_address, IO_TIMEOUT)?;
-    common::set_timeouts(&client_socket)?;
+    common::set_timeouts(&client_socket, CLIENT_TIMEOUT)?;
     // 原文的 wrap_socket：给这条 TCP 连接配上 TLS 状态（只有配置有误时才会失败）。
     let mut tls = ClientConnection::new(config, server_name)?;
     handshake(&mut tls, &mut client_socket)

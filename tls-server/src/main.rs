@@ -144,7 +144,7 @@ fn handshake(
     connection: &mut TcpStream,
 ) -> io::Result<ServerConnection> {
     // 和 tcp-server 一样有超时：连上却不握手的客户端不能把所有人都堵住。
-    common::set_timeouts(connection)?;
+    common::set_timeouts(connection, common::IO_TIMEOUT)?;
     // 只会因为 ServerConfig 的 max_fragment_size 设错而失败，本程序没有设它。
     let mut tls = ServerConnection::new(Arc::clone(context)).map_err(io::Error::other)?;
     while tls.is_handshaking() {
