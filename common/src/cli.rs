@@ -81,12 +81,12 @@ impl Usage {
     pub fn run(&self, program: fn(Args) -> Result<()>) -> ExitCode {
         match self.parse(std::env::args_os().skip(1)) {
             Ok(Parsed::Help) => {
-                print!("{}", self.help());
+                crate::say!("{}", self.help().trim_end());
                 ExitCode::SUCCESS
             }
             Ok(Parsed::Run(args)) => errors::report(program(args)),
             Err(error) => {
-                eprintln!("错误: {error:#}（运行 {} --help 查看用法）", self.program);
+                crate::esay!("错误: {error:#}（运行 {} --help 查看用法）", self.program);
                 ExitCode::from(2)
             }
         }

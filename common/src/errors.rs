@@ -79,8 +79,24 @@ pub fn peer(error: &io::Error) -> String {
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "连接被对方重置".to_string(),
         ErrorKind::BrokenPipe => "对方已关闭连接".to_string(),
+        _ if is_out_of_files(error) => format!(
+            "同时打开的连接太多，超出了系统允许打开的文件数（{error}）；稍后再接受新连接。可以用 ulimit -n 调高上限"
+        ),
         _ => error.to_string(),
     }
+}
+
+/// Whether the process (EMFILE) or the system (ENFILE) ran out of file
+/// descriptors; every socket is one. std has no `ErrorKind` for it yet.
+pub fn is_out_of_files(error: &io::Error) -> bool {
+    const EMFILE_ENFILE: [i32; 2] = if cfg!(windows) {
+        [10024, 10024] // WSAEMFILE
+    } else {
+        [24, 23] // the same numbers on Linux, macOS and the BSDs
+    };
+    error
+        .raw_os_error()
+        .is_some_and(|code| EMFILE_ENFILE.contains(&code))
 }
 
 /// Ends `main`: prints the error as one line on stderr and returns a failure
@@ -90,7 +106,7 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("错误: {error:#}");
+            crate::esay!("错误: {error:#}");
             ExitCode::FAILURE
         }
     }

@@ -17,6 +17,29 @@ pub mod addr;
 pub mod cli;
 pub mod errors;
 
+/// `println!` for the programs' output, except that a line which cannot be
+/// written is dropped instead of panicking.
+///
+/// `println!` panics when stdout has gone away: a server piped into `head`,
+/// a closed terminal. A server must keep answering its clients even when
+/// nobody reads its log, so every program prints through `say!`.
+#[macro_export]
+macro_rules! say {
+    ($($line:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = writeln!(::std::io::stdout(), $($line)*);
+    }};
+}
+
+/// `eprintln!` the same way as [`say!`]: for the error log on stderr.
+#[macro_export]
+macro_rules! esay {
+    ($($line:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = writeln!(::std::io::stderr(), $($line)*);
+    }};
+}
+
 use std::fmt::Display;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -78,7 +101,7 @@ pub fn handle_connection(mut connection: TcpStream, client_address: SocketAddr) 
     let result = set_timeouts(&connection, IO_TIMEOUT)
         .and_then(|()| answer_once(&mut connection, &client_address));
     if let Err(e) = result {
-        eprintln!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
+        esay!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
     }
     discard_unread(&mut connection);
     // finally: connection.close() —— connection 在这里离开作用域被 drop，连接随之关闭。
@@ -140,18 +163,30 @@ pub fn answer_once(
 
     // if data: —— 读到 0 字节表示客户端什么也没发就关闭了连接。
     if received == 0 {
-        eprintln!("客户端 {client_address} 没有发送数据就关闭了连接");
+        esay!("客户端 {client_address} 没有发送数据就关闭了连接");
         return Ok(false);
     }
     // print(f'收到来自 {client_address} 的数据: {data.decode()}')
     // 不是合法 UTF-8 的字节显示成 �，而不是像 Python 那样抛出 UnicodeDecodeError。
     let text = show_bytes(&data[..received]);
-    println!("收到来自 {client_address} 的数据: {text}");
+    say!("收到来自 {client_address} 的数据: {text}");
     // connection.sendall(b'数据已收到') —— write_all 就是 sendall：写完每个字节才返回。
     connection.write_all(TCP_REPLY.as_bytes())?;
     Ok(true)
 }
 // ANCHOR_END: answer_once
+
+/// What a server does when `accept` fails: log it and wait for the next client.
+///
+/// Most such errors concern one client (it gave up while queued). Running
+/// out of file descriptors does not: `accept` then fails again at once, so
+/// without a pause the loop would spin at full CPU printing the same line.
+pub fn accept_failed(error: &io::Error) {
+    esay!("接受连接时出错: {}", errors::peer(error));
+    if errors::is_out_of_files(error) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
 
 /// 给连接设置读写超时（服务器用 [`IO_TIMEOUT`]，客户端用 [`CLIENT_TIMEOUT`]）。
 /// 原文没有超时：连上却一言不发的对方，会让 `recv` 永远等下去。

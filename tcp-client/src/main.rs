@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use common::cli::{Args, Usage};
-use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, errors, show_bytes};
+use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, errors, say, show_bytes};
 
 const USAGE: Usage = Usage {
     program: "tcp-client",
@@ -66,7 +66,8 @@ fn talk(args: Args) -> Result<()> {
         );
     }
     // print(f'收到服务器的响应: {data.decode()}')
-    println!("收到服务器的响应: {}", show_bytes(&data));
+    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic。
+    say!("收到服务器的响应: {}", show_bytes(&data));
     // ANCHOR_END: exchange
     Ok(())
     // client_socket.close() —— client_socket 在这里离开作用域被 drop，连接随之关闭。

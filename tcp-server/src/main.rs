@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use common::cli::{Args, Usage};
 use common::errors;
+use common::say;
 
 const USAGE: Usage = Usage {
     program: "tcp-server",
@@ -52,7 +53,8 @@ fn serve(args: Args) -> Result<()> {
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     // print('等待客户端连接...')，后面加上真正绑定的地址：端口写 0 时可以看到系统挑的端口。
-    println!("等待客户端连接... {}", server_socket.local_addr()?);
+    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    say!("等待客户端连接... {}", server_socket.local_addr()?);
     // ANCHOR_END: bind
 
     // ANCHOR: accept_loop
@@ -62,8 +64,8 @@ fn serve(args: Args) -> Result<()> {
             Ok((connection, client_address)) => {
                 common::handle_connection(connection, client_address)
             }
-            // 例如客户端在排队时就断开了：记下来，继续等下一个。
-            Err(e) => eprintln!("接受连接时出错: {}", errors::peer(&e)),
+            // 例如客户端在排队时就断开了，或者文件描述符用完了：记下来，继续等下一个。
+            Err(e) => common::accept_failed(&e),
         }
     }
     // ANCHOR_END: accept_loop

@@ -158,3 +158,16 @@ fn non_utf8_bytes_are_shown_lossily_and_still_answered() {
         .stdout_line("的数据: \u{FFFD}\u{FFFD} ok \u{FFFD}");
     assert_serves(&server);
 }
+
+#[test]
+fn keeps_serving_when_nobody_reads_its_output() {
+    // Like `tcp-server | head -1`: after the first line stdout is gone, and
+    // printing the next "收到来自" line fails. println! would panic there.
+    let mut server = start();
+    server.process.stop_reading_stdout();
+    for _ in 0..5 {
+        let reply = testkit::tcp_exchange(server.addr, "你好，服务器！".as_bytes()).unwrap();
+        assert_eq!(reply, "数据已收到".as_bytes());
+    }
+    assert!(server.process.is_running());
+}

@@ -153,6 +153,15 @@ impl Process {
     }
 }
 
+impl Process {
+    /// Stops reading the program's stdout, as `program | head -1` does after
+    /// its first line: the pipe closes once the program writes again, and its
+    /// writes fail from then on.
+    pub fn stop_reading_stdout(&mut self) {
+        self.stdout = mpsc::channel().1;
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();

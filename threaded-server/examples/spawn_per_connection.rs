@@ -26,6 +26,7 @@ use std::thread;
 use anyhow::Result;
 use common::cli::{Args, Usage};
 use common::errors;
+use common::{esay, say};
 
 const USAGE: Usage = Usage {
     program: "spawn_per_connection",
@@ -47,7 +48,8 @@ fn serve(args: Args) -> Result<()> {
     let server_address = &args.addr;
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
-    println!("等待客户端连接... {}", server_socket.local_addr()?);
+    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    say!("等待客户端连接... {}", server_socket.local_addr()?);
 
     // ANCHOR: spawn
     loop {
@@ -59,10 +61,10 @@ fn serve(args: Args) -> Result<()> {
                 let spawned = thread::Builder::new()
                     .spawn(move || common::handle_connection(connection, client_address));
                 if let Err(e) = spawned {
-                    eprintln!("无法为 {client_address} 创建线程（线程太多了？）: {e}");
+                    esay!("无法为 {client_address} 创建线程（线程太多了？）: {e}");
                 }
             }
-            Err(e) => eprintln!("接受连接时出错: {}", errors::peer(&e)),
+            Err(e) => common::accept_failed(&e),
         }
     }
     // ANCHOR_END: spawn

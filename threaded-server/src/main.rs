@@ -33,6 +33,7 @@ use std::thread;
 use anyhow::{Context, Result, bail};
 use common::cli::{Args, Usage};
 use common::errors;
+use common::say;
 
 /// 默认的工作线程数：够一个教室的同学同时连接。
 const DEFAULT_THREADS: usize = 256;
@@ -74,7 +75,8 @@ fn serve(args: Args) -> Result<()> {
     // server_socket.bind(server_address); server_socket.listen(5)
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
-    println!("等待客户端连接... {}", server_socket.local_addr()?);
+    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    say!("等待客户端连接... {}", server_socket.local_addr()?);
 
     // ANCHOR: pool
     // 原文每来一个连接就 threading.Thread(...).start()，线程数没有上限。
@@ -102,7 +104,7 @@ fn serve(args: Args) -> Result<()> {
                     bail!("所有工作线程都已退出，服务器无法继续");
                 }
             }
-            Err(e) => eprintln!("接受连接时出错: {}", errors::peer(&e)),
+            Err(e) => common::accept_failed(&e),
         }
     }
     // ANCHOR_END: accept_loop

@@ -176,3 +176,34 @@ fn a_thousand_idle_clients_stay_within_the_cap_and_64_mib() {
 fn a_thousand_idle_clients_stay_within_the_cap_and_64_mib() {
     testkit::skip("reading a process's threads and peak memory is done through Linux's /proc");
 }
+
+#[test]
+fn keeps_serving_when_nobody_reads_its_output() {
+    // Like `threaded-server | head -1`: a worker that panicked on a failed
+    // print would be gone for good; with two workers, two such clients
+    // would leave nobody to answer the rest.
+    let mut server = start(&["--threads", "2"]);
+    server.process.stop_reading_stdout();
+    for _ in 0..6 {
+        assert_eq!(ask(server.addr, "你好，服务器！"), "数据已收到");
+    }
+    assert!(server.process.is_running());
+}
+
+/// Out of file descriptors, `accept` fails again at once until a connection
+/// closes. The server must say so and pause, not spin printing the same line.
+#[cfg(unix)]
+#[test]
+fn running_out_of_file_descriptors_is_logged_without_spinning() {
+    let script = "ulimit -n 40 && exec \"$0\" 127.0.0.1:0 --threads 4";
+    let server = Server::start("sh", &["-c", script, SERVER]);
+    let idle: Vec<TcpStream> = (0..80)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    server.process.stderr_line("超出了系统允许打开的文件数");
+    let (_, waited) = timed(|| server.process.stderr_line("超出了系统允许打开的文件数"));
+    // A spinning loop prints the next line within microseconds.
+    assert!(waited >= Duration::from_millis(50), "no pause: {waited:?}");
+    drop(idle);
+    assert_serves(&server);
+}

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
 use common::cli::{Args, Usage};
-use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, show_bytes};
+use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, say, show_bytes};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
@@ -80,7 +80,8 @@ fn talk(args: Args) -> Result<()> {
     handshake(&mut tls, &mut client_socket)
         .map_err(|e| explain::handshake(&e, server_address, ca_file))?;
     let agreed = agreed(&tls);
-    println!("已与 {server_address} 建立 TLS 连接（{agreed}），服务器的证书验证通过");
+    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic。
+    say!("已与 {server_address} 建立 TLS 连接（{agreed}），服务器的证书验证通过");
     // ANCHOR_END: connect
 
     // ANCHOR: exchange
@@ -99,7 +100,7 @@ fn talk(args: Args) -> Result<()> {
         bail!("服务器 {server_address} 没有回复任何数据就关闭了连接");
     }
     // print(f'收到服务器的响应: {data.decode()}')
-    println!("收到服务器的响应: {}", show_bytes(&data));
+    say!("收到服务器的响应: {}", show_bytes(&data));
     // ANCHOR_END: exchange
     Ok(())
     // client_socket.close() —— 连接在这里离开作用域被 drop，随之关闭。

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, anyhow, bail};
+use common::say;
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -268,17 +269,15 @@ const KEY_NOTE: &str = "不要把它发给别人";
 pub fn print_notes(files: &CertFiles, port: u16) {
     let (cert, key) = (files.cert.display(), files.key.display());
     if !files.generated {
-        println!("使用证书 {cert} 和私钥 {key}");
+        say!("使用证书 {cert} 和私钥 {key}");
         return;
     }
     let full = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    println!(
+    say!(
         "已生成自签名证书 {} 和私钥 {}（{KEY_NOTE}），证书适用于 {}，有效期一年",
         full(&files.cert).display(),
         full(&files.key).display(),
         NAMES.join("、")
     );
-    println!(
-        "客户端用 --ca {cert} 信任它：cargo run -p tls-client -- localhost:{port} --ca {cert}"
-    );
+    say!("客户端用 --ca {cert} 信任它：cargo run -p tls-client -- localhost:{port} --ca {cert}");
 }

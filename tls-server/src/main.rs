@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use common::cli::{Args, Usage};
-use common::errors;
+use common::{errors, esay, say};
 use rustls::{ServerConfig, ServerConnection};
 
 const USAGE: Usage = Usage {
@@ -75,7 +75,8 @@ fn serve(args: Args) -> Result<()> {
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     let local_addr = server_socket.local_addr()?;
-    println!("等待 TLS 客户端连接... {local_addr}");
+    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    say!("等待 TLS 客户端连接... {local_addr}");
     certs::print_notes(&files, local_addr.port());
     // ANCHOR_END: bind
 
@@ -86,7 +87,7 @@ fn serve(args: Args) -> Result<()> {
             Ok((connection, client_address)) => {
                 handle_connection(&context, connection, client_address)
             }
-            Err(e) => eprintln!("接受连接时出错: {}", errors::peer(&e)),
+            Err(e) => common::accept_failed(&e),
         }
     }
     // ANCHOR_END: accept_loop
@@ -123,15 +124,15 @@ fn handle_connection(
         Ok(tls) => tls,
         Err(e) => {
             let why = peer::handshake_failure(&e);
-            eprintln!("与 {client_address} 的 TLS 握手失败：{why}");
+            esay!("与 {client_address} 的 TLS 握手失败：{why}");
             return;
         }
     };
     let agreed = peer::describe(&tls);
-    println!("与 {client_address} 完成 TLS 握手：{agreed}");
+    say!("与 {client_address} 完成 TLS 握手：{agreed}");
     if let Err(e) = receive_and_reply(&mut tls, &mut connection, client_address) {
         let why = peer::explain(&e);
-        eprintln!("与客户端 {client_address} 通信时出错: {why}");
+        esay!("与客户端 {client_address} 通信时出错: {why}");
     }
     // finally: connection.close() —— 连接在这里离开作用域被 drop，随之关闭。
 }

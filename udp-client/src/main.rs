@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use common::cli::{Args, Usage};
-use common::{BUFFER_SIZE, UDP_MESSAGE, show_bytes};
+use common::{BUFFER_SIZE, UDP_MESSAGE, esay, say, show_bytes};
 
 /// How long to wait for each reply, and how many times to send.
 /// 3 × 3 s keeps the whole wait under ten seconds.
@@ -54,7 +54,8 @@ fn talk(args: Args) -> Result<()> {
         match ask(server_address, message.as_bytes()) {
             Ok(data) => {
                 // print(f'收到 UDP 服务器的响应: {data.decode()}')
-                println!("收到 UDP 服务器的响应: {}", show_bytes(&data));
+                // say! 就是 println!，只是 stdout 被关掉时不会 panic；esay! 对应 eprintln!。
+                say!("收到 UDP 服务器的响应: {}", show_bytes(&data));
                 return Ok(());
             }
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => refused += 1,
@@ -107,7 +108,7 @@ fn ask(server_address: SocketAddr, message: &[u8]) -> io::Result<Vec<u8>> {
             Ok(size) => return Ok(data[..size].to_vec()),
             Err(e) if is_timeout(&e) && attempt < ATTEMPTS => {
                 let secs = REPLY_TIMEOUT.as_secs();
-                eprintln!("{server_address} 在 {secs} 秒内没有回复，重发（第 {attempt} 次超时）");
+                esay!("{server_address} 在 {secs} 秒内没有回复，重发（第 {attempt} 次超时）");
             }
             Err(e) => return Err(e),
         }

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use common::cli::{Args, Usage};
-use common::{BUFFER_SIZE, UDP_REPLY, errors, show_bytes};
+use common::{BUFFER_SIZE, UDP_REPLY, errors, esay, say, show_bytes};
 
 const USAGE: Usage = Usage {
     program: "udp-server",
@@ -53,7 +53,8 @@ fn serve(args: Args) -> Result<()> {
     let server_socket = UdpSocket::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
     // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
-    println!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
+    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    say!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
     // ANCHOR_END: bind
 
     // ANCHOR: receive_loop
@@ -67,7 +68,7 @@ fn serve(args: Args) -> Result<()> {
             }
             // 例如 Windows 会把上一次 sendto 的“端口不可达”报告在这里；超过缓冲区的数据报在
             // Windows 上也是一个错误（WSAEMSGSIZE），拿不到发送方地址，也就无法回复。记下来，继续收。
-            Err(e) => eprintln!("接收 UDP 数据时出错: {}", errors::peer(&e)),
+            Err(e) => esay!("接收 UDP 数据时出错: {}", errors::peer(&e)),
         }
     }
     // ANCHOR_END: receive_loop
@@ -77,23 +78,23 @@ fn serve(args: Args) -> Result<()> {
 fn answer(server_socket: &UdpSocket, datagram: &[u8], client_address: SocketAddr) {
     // if data: —— 空数据报是合法的 UDP 数据报，原文不回复，这里也不回复。
     if datagram.is_empty() {
-        eprintln!("收到来自 {client_address} 的空数据报，不回复");
+        esay!("收到来自 {client_address} 的空数据报，不回复");
         return;
     }
     if datagram.len() > BUFFER_SIZE {
-        eprintln!(
+        esay!(
             "来自 {client_address} 的数据报超过 {BUFFER_SIZE} 字节，只保留了前 {BUFFER_SIZE} 字节"
         );
     }
     let data = &datagram[..datagram.len().min(BUFFER_SIZE)];
     // print(f'收到来自 {client_address} 的 UDP 数据: {data.decode()}')
-    println!(
+    say!(
         "收到来自 {client_address} 的 UDP 数据: {}",
         show_bytes(data)
     );
     // server_socket.sendto(b'UDP 数据已收到', client_address)
     if let Err(e) = server_socket.send_to(UDP_REPLY.as_bytes(), client_address) {
-        eprintln!("向 {client_address} 回复时出错: {}", errors::peer(&e));
+        esay!("向 {client_address} 回复时出错: {}", errors::peer(&e));
     }
 }
 // ANCHOR_END: answer

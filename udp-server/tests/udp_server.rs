@@ -109,3 +109,15 @@ fn bad_addresses_are_refused_with_a_reason() {
         assert!(outcome.stderr.contains(reason), "{addr}: {outcome:?}");
     }
 }
+
+#[test]
+fn keeps_serving_when_nobody_reads_its_output() {
+    // Like `udp-server | head -1`: every later line fails to print.
+    let mut server = start();
+    server.process.stop_reading_stdout();
+    for _ in 0..5 {
+        let reply = ask(server.addr, "你好，UDP 服务器！".as_bytes(), PATIENCE);
+        assert_eq!(reply.as_deref(), Some("UDP 数据已收到".as_bytes()));
+    }
+    assert!(server.process.is_running());
+}
