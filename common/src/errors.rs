@@ -8,6 +8,7 @@
 
 use std::fmt::Display;
 use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -69,6 +70,34 @@ pub fn exchange(addr: &impl Display, error: &io::Error, timeout: Duration) -> an
     anyhow!("与 {addr} 通信时出错: {why}")
 }
 
+/// Why a UDP client got no reply from any of the addresses it tried, said
+/// the way that helps most. `wait` and `attempts` are per address.
+pub fn no_udp_reply(
+    addr: &impl Display,
+    failures: &[(SocketAddr, io::Error)],
+    attempts: u32,
+    wait: Duration,
+) -> anyhow::Error {
+    if failures.iter().any(|(_, e)| is_timeout(e)) {
+        let secs = wait.as_secs_f64();
+        return anyhow!(
+            "没有收到 {addr} 的回复：发送了 {attempts} 次，每次等待 {secs} 秒。服务器可能没有运行，或者数据报在网络中丢失了；请确认 udp-server 已启动、地址和端口一致、防火墙放行 UDP"
+        );
+    }
+    let not_refused = failures
+        .iter()
+        .find(|(_, e)| e.kind() != ErrorKind::ConnectionRefused);
+    if let Some((server_address, e)) = not_refused {
+        return anyhow!(
+            "无法向 UDP 服务器 {server_address} 发送数据（{e}）。请检查地址是否写对、本机网络是否可用"
+        );
+    }
+    // 每个地址都回报了“端口不可达”，才能肯定那里没有服务器；没回音的话，可能只是丢了包。
+    anyhow!(
+        "{addr} 上没有 UDP 服务器在运行（系统回报“端口不可达”）。请先启动 udp-server，并确认地址和端口一致"
+    )
+}
+
 /// What a server logs when one client misbehaves: a short reason, no advice,
 /// because the fault is the peer's and the server simply carries on.
 pub fn peer(error: &io::Error) -> String {
@@ -84,6 +113,12 @@ pub fn peer(error: &io::Error) -> String {
         ),
         _ => error.to_string(),
     }
+}
+
+/// Whether a read or write ran into its timeout. Unix reports an expired
+/// timeout as `WouldBlock`, Windows as `TimedOut`.
+pub fn is_timeout(error: &io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock)
 }
 
 /// Whether the process (EMFILE) or the system (ENFILE) ran out of file

@@ -1,23 +1,17 @@
 //! 原文「最佳实践 / 并发处理」的 Rust 版本：多个客户端同时服务，但线程数有上限。
 //!
-//! Same protocol and output as `tcp-server`: read once, print, reply
-//! `数据已收到`, close. What changes is who does the work. The article starts
-//! a new `threading.Thread` for every connection, with no limit, so a flood of
+//! Same protocol and output as `tcp-server`. The article starts a new
+//! `threading.Thread` per connection, with no limit, so a flood of
 //! connections means a flood of threads. This server starts a fixed pool of
-//! worker threads once (256 by default, `--threads N`) and hands each accepted
-//! connection to whichever worker is free, as the Rust Book's web-server
-//! chapter does with its `ThreadPool`.
+//! workers once (256 by default, `--threads N`) and hands each accepted
+//! connection to a free one, as the Rust Book's web-server chapter does with
+//! its `ThreadPool`. At the cap, connections queue (see [`WAITING_ROOM`]);
+//! nobody is refused, no thread is added, memory stays flat, and the 5-second
+//! timeout keeps idle clients from holding a worker for long.
 //!
-//! At the cap: when every worker is busy, accepted connections wait in a
-//! queue of at most [`WAITING_ROOM`]; when that is full too, the accept loop
-//! pauses and new clients wait in the operating system's backlog until a
-//! worker is free. Nobody is refused, no new thread is made, and memory stays
-//! flat. Each connection still has a 5-second timeout, so idle clients cannot
-//! hold a worker for long.
-//!
-//! The article's unbounded shape is kept for comparison in
-//! `examples/spawn_per_connection.rs`; `cargo run --release -p workshop -- bench threaded`
-//! measures the two side by side with the article's Python server.
+//! The article's unbounded shape is `examples/spawn_per_connection.rs`;
+//! `cargo run --release -p workshop -- bench threaded` measures both, and
+//! the article's Python server, side by side.
 //!
 //! ```text
 //! cargo run -p threaded-server                          # localhost:9999
@@ -35,9 +29,10 @@ use common::cli::{Args, Usage};
 use common::errors;
 use common::say;
 
-/// 默认的工作线程数：够一个教室的同学同时连接。
+/// 默认的工作线程数：够一个教室的同学同时连接。上限防止打错的数字耗尽内存。
 const DEFAULT_THREADS: usize = 256;
-/// 所有工作线程都忙时，最多有多少个已接受的连接排队等候。
+const MAX_THREADS: usize = 4096;
+/// 所有工作线程都忙时，最多有多少个已接受的连接排队等候；再多的留在系统的连接队列里。
 const WAITING_ROOM: usize = 1024;
 
 const USAGE: Usage = Usage {
@@ -49,7 +44,7 @@ const USAGE: Usage = Usage {
     )],
     options: &[(
         "--threads N",
-        "工作线程数，也就是同时服务的客户端上限，默认 256",
+        "工作线程数，也就是同时服务的客户端上限，默认 256，最多 4096",
     )],
     notes: &[
         "达到上限时：新连接先在队列里等候（最多 1024 个），队列也满了就留在系统的连接队列里，",
@@ -71,12 +66,15 @@ type Client = (TcpStream, SocketAddr);
 
 fn serve(args: Args) -> Result<()> {
     let threads = args.number("--threads", DEFAULT_THREADS)?;
+    if threads > MAX_THREADS {
+        bail!(
+            "--threads {threads} 太多了：最多 {MAX_THREADS} 个；教室里用默认的 {DEFAULT_THREADS} 就够"
+        );
+    }
     let server_address = &args.addr;
     // server_socket.bind(server_address); server_socket.listen(5)
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
-    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
-    say!("等待客户端连接... {}", server_socket.local_addr()?);
 
     // ANCHOR: pool
     // 原文每来一个连接就 threading.Thread(...).start()，线程数没有上限。
@@ -93,6 +91,8 @@ fn serve(args: Args) -> Result<()> {
             })?;
     }
     // ANCHOR_END: pool
+    // 工作线程都创建好了才打印地址。say! 就是 println!，只是 stdout 被关掉时不会 panic。
+    say!("等待客户端连接... {}", server_socket.local_addr()?);
 
     // ANCHOR: accept_loop
     loop {

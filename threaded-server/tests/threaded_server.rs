@@ -207,3 +207,12 @@ fn running_out_of_file_descriptors_is_logged_without_spinning() {
     drop(idle);
     assert_serves(&server);
 }
+
+#[test]
+fn too_many_threads_is_refused_with_one_line() {
+    let outcome = run(SERVER, &["127.0.0.1:0", "--threads", "100000000"]);
+    assert!(!outcome.status.success());
+    assert!(outcome.stdout.is_empty(), "{outcome:?}");
+    assert!(outcome.stderr.contains("最多 4096"), "{outcome:?}");
+    assert_eq!(outcome.stderr.lines().count(), 1, "{outcome:?}");
+}
