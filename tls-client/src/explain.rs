@@ -95,7 +95,7 @@ fn certificate(error: &CertificateError, server: &HostPort, ca_file: &str) -> St
             "服务器的证书还没到生效时间（NotValidYet）。请检查服务器和本机的系统时间".to_string()
         }
         CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
-            "服务器的证书是一张 CA 证书（CA:TRUE），不能直接当服务器证书用（CaUsedAsEndEntity）。直接运行 openssl req -x509 得到的就是这种证书：生成时加上 -addext basicConstraints=critical,CA:FALSE，或者让 tls-server 自己生成一张".to_string()
+            "服务器的证书是一张 CA 证书（CA:TRUE），不能直接当服务器证书用（CaUsedAsEndEntity）。直接运行 openssl req -x509 得到的就是这种证书：生成时加上 -addext basicConstraints=critical,CA:FALSE -addext subjectAltName=DNS:localhost,IP:127.0.0.1，或者让 tls-server 自己生成一张".to_string()
         }
         other => format!("服务器的证书没有通过验证（{other:?}）"),
     }
@@ -107,7 +107,7 @@ fn wrong_name(server: &HostPort, presented: &[String]) -> String {
     let names: Vec<String> = presented.iter().map(|name| plain_name(name)).collect();
     let Some(first) = names.first() else {
         return format!(
-            "服务器的证书上没有任何名字（没有 subjectAltName），什么地址都验证不了。请重新生成一张包含 {host} 的证书"
+            "服务器的证书上没有任何名字（没有 subjectAltName），什么地址都验证不了。请重新生成一张包含 {host} 的证书：用 openssl 时加上 -addext subjectAltName=DNS:localhost,IP:127.0.0.1，或者让 tls-server 自己生成一张"
         );
     };
     // 写成 [::1]:9999 这样的地址时 IPv6 要加方括号。

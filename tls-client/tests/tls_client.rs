@@ -208,6 +208,9 @@ fn an_expired_certificate() {
     let line = one_line_failure(&client);
     assert!(line.contains("证书已经过期"), "{line}");
     assert!(line.contains("重新生成"), "{line}");
+    // The server hears why, and is told the fix is on its side.
+    let log = server.process.stderr_line("CertificateExpired");
+    assert!(log.contains("请重新生成证书"), "{log}");
 }
 
 // ---------------------------------------------------------------------------

@@ -27,6 +27,9 @@ pub fn handshake_failure(error: &io::Error) -> String {
             | InvalidMessage::UnknownProtocolVersion
             | InvalidMessage::MessageTooLarge,
         )) => "对方发来的不是 TLS 数据（是不是用普通的 tcp-client 连了 TLS 服务器？）".to_string(),
+        Some(rustls::Error::AlertReceived(AlertDescription::CertificateExpired)) => {
+            "客户端说本服务器的证书已经过期（TLS 警报 CertificateExpired）。请重新生成证书：tls-server 生成的那一对，删掉 server.crt 和 server.key 再启动一次即可".to_string()
+        }
         Some(rustls::Error::AlertReceived(alert)) if rejects_certificate(*alert) => format!(
             "客户端不接受本服务器的证书（它发来了 TLS 警报 {alert:?}）。请让客户端信任本服务器的证书，例如 tls-client --ca server.crt，并用证书上的名字连接"
         ),
