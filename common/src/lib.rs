@@ -7,11 +7,15 @@
 //! - [`cli`]: the tiny command-line parser behind every `--help`;
 //! - [`errors`]: turning an `io::Error` into one Chinese sentence with a fix;
 //! - [`answer_once`]: the article's "recv once, print, sendall" step, which its
-//!   TCP, threaded and TLS servers all repeat word for word.
+//!   TCP, threaded and TLS servers all repeat word for word;
+//! - [`say!`] and [`esay!`]: `println!`/`eprintln!` that cannot panic.
 //!
-//! Each chapter's `main.rs` still reads on its own: it calls `TcpListener::bind`,
-//! `accept`, `read`, `write_all` itself, and only borrows these helpers for the
-//! parts that have nothing to do with the article's lesson.
+//! Each chapter's `main.rs` still reads on its own: a server binds and
+//! accepts itself, a client connects, sends and receives itself. The one piece of the lesson kept here
+//! is the article's own `handle_connection` (recv once, print, sendall,
+//! close), which the article writes out for its TCP server and again for its
+//! threaded one; here it is written once, and the TCP, threaded and TLS
+//! servers call it. The docs quote it beside each of them.
 
 pub mod addr;
 pub mod cli;
