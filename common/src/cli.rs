@@ -41,11 +41,18 @@ pub struct Args {
 
 impl Args {
     /// 第二个位置参数（客户端要发送的消息），没有给出时用 `default`。
-    pub fn message(&self, default: &str) -> String {
-        self.extra
-            .first()
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+    ///
+    /// An empty message is refused here: over TCP it sends nothing, so the
+    /// server waits until its timeout; over UDP it is an empty datagram, to
+    /// which the article's server (`if data:`) never replies.
+    pub fn message(&self, default: &str) -> Result<String> {
+        match self.extra.first() {
+            Some(message) if message.is_empty() => bail!(
+                "要发送的消息是空的：服务器收不到任何内容，也就不会回复。请写一条消息，例如 \"你好\""
+            ),
+            Some(message) => Ok(message.clone()),
+            None => Ok(default.to_string()),
+        }
     }
 
     /// 选项的值，例如 `option("--cert")`。
@@ -211,14 +218,14 @@ mod tests {
     fn defaults_to_the_articles_address_and_message() {
         let args = run_args(&[]);
         assert_eq!(args.addr.to_string(), "localhost:9999");
-        assert_eq!(args.message("默认"), "默认");
+        assert_eq!(args.message("默认").unwrap(), "默认");
     }
 
     #[test]
     fn reads_positionals_and_both_option_spellings() {
         let args = run_args(&["[::1]:0", "hi", "--cert", "a.pem"]);
         assert_eq!(args.addr.port, 0);
-        assert_eq!(args.message("默认"), "hi");
+        assert_eq!(args.message("默认").unwrap(), "hi");
         assert_eq!(args.option("--cert"), Some("a.pem"));
         assert_eq!(run_args(&["--cert=b.pem"]).option("--cert"), Some("b.pem"));
     }

@@ -49,7 +49,7 @@ fn talk(args: Args) -> Result<()> {
 
     // ANCHOR: exchange
     // message = b'你好，服务器！'
-    let message = args.message(TCP_MESSAGE);
+    let message = args.message(TCP_MESSAGE)?;
     // client_socket.sendall(message) —— write_all 就是 sendall：写完每一个字节才返回。
     client_socket
         .write_all(message.as_bytes())

@@ -141,3 +141,15 @@ fn help_shows_both_arguments() {
     assert!(outcome.status.success());
     assert!(outcome.stdout.contains("用法: tcp-client [ADDR] [MESSAGE]"));
 }
+
+#[test]
+fn an_empty_message_is_refused_at_once() {
+    // A listener that never answers: an empty message would wait for it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (client, elapsed) = testkit::timed(|| run(CLIENT, &[addr.as_str(), ""]));
+    assert!(!client.status.success());
+    assert!(client.stderr.contains("要发送的消息是空的"), "{client:?}");
+    assert_eq!(client.stderr.lines().count(), 1, "{client:?}");
+    assert!(elapsed.as_secs() < 3, "took {elapsed:?}");
+}

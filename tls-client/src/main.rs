@@ -88,7 +88,7 @@ fn talk(args: Args) -> Result<()> {
     // 握手之后，Stream 让 TLS 连接用起来和 TcpStream 一样：写进去的加密发出，读到的已解密。
     let mut stream = rustls::Stream::new(&mut tls, &mut client_socket);
     // client_socket.sendall(message)
-    let message = args.message(TCP_MESSAGE);
+    let message = args.message(TCP_MESSAGE)?;
     stream
         .write_all(message.as_bytes())
         .and_then(|()| stream.flush())

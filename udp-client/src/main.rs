@@ -47,7 +47,7 @@ fn main() -> ExitCode {
 
 fn talk(args: Args) -> Result<()> {
     // message = b'你好，UDP 服务器！'
-    let message = args.message(UDP_MESSAGE);
+    let message = args.message(UDP_MESSAGE)?;
     let addresses = args.addr.resolve()?;
     // 名字解析出几个地址，就把每次的等待时间分成几份：无论如何，总共最多等 9 秒。
     let wait = REPLY_TIMEOUT / addresses.len().max(1) as u32;
