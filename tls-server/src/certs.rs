@@ -279,5 +279,7 @@ pub fn print_notes(files: &CertFiles, port: u16) {
         full(&files.key).display(),
         NAMES.join("、")
     );
+    let cert = full(&files.cert);
+    let cert = cert.display();
     say!("客户端用 --ca {cert} 信任它：cargo run -p tls-client -- localhost:{port} --ca {cert}");
 }

@@ -76,14 +76,20 @@ fn generates_a_pair_in_an_empty_directory_and_serves_with_it() {
     assert_ne!(server.addr.port(), 0);
     let made = server.process.stdout_line("已生成自签名证书");
     assert!(made.contains("localhost、127.0.0.1、::1"), "{made}");
-    let hint = server
-        .process
-        .stdout_line("客户端用 --ca server.crt 信任它");
+    let hint = server.process.stdout_line("信任它");
     let port = server.addr.port();
+    // The path in the hint is absolute: it works from any directory.
+    let (command, ca_path) = hint.rsplit_once(" --ca ").unwrap();
     assert!(
-        hint.ends_with(&format!("tls-client -- localhost:{port} --ca server.crt")),
+        command.ends_with(&format!("tls-client -- localhost:{port}")),
         "{hint}"
     );
+    let ca_path = std::path::Path::new(ca_path);
+    assert!(
+        ca_path.is_absolute() && ca_path.ends_with("server.crt"),
+        "{hint}"
+    );
+    assert!(ca_path.is_file(), "{hint}");
 
     let ca = dir.join("server.crt");
     // Both the DNS name and the IP in the certificate verify.

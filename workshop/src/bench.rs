@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
+use common::say;
 
 use crate::load;
 use crate::programs::{self, Output, Running};
@@ -70,21 +71,23 @@ pub fn threaded(clients: usize, seconds: u64) -> Result<bool> {
                 "0".into(),
             ],
         }),
-        None => println!("跳过原文的 Python 服务器：这台机器上没有 python3"),
+        None => say!("跳过原文的 Python 服务器：这台机器上没有 python3"),
     }
 
-    println!(
-        "并发处理基准：{clients} 个客户端，每个服务器测 {seconds} 秒，同一台机器、同一次运行。"
-    );
-    println!("每个客户端不停地：连接、发送“你好，服务器！”、读到“数据已收到”、关闭。\n");
-    println!(
+    say!("并发处理基准：{clients} 个客户端，每个服务器测 {seconds} 秒，同一台机器、同一次运行。");
+    say!("每个客户端不停地：连接、发送“你好，服务器！”、读到“数据已收到”、关闭。\n");
+    say!(
         "{:<28} {:>10} {:>10} {:>10} {:>6}",
-        "服务器", "请求/秒", "p50", "p99", "错误"
+        "服务器",
+        "请求/秒",
+        "p50",
+        "p99",
+        "错误"
     );
     let mut rates = Vec::new();
     for contender in &contenders {
         let report = measure(contender, clients, Duration::from_secs(seconds))?;
-        println!(
+        say!(
             "{:<31} {:>13.0} {:>10} {:>10} {:>8}",
             contender.label,
             report.per_second(),
@@ -117,7 +120,7 @@ fn judge_threaded(rates: &[(&str, f64, u64)]) -> bool {
     let rate = |label: &str| rates.iter().find(|r| r.0 == label).map(|r| r.1);
     let errors: u64 = rates.iter().map(|r| r.2).sum();
     let pool = rate("threaded-server").unwrap_or(0.0);
-    println!();
+    say!();
     let mut met = errors == 0;
     if let Some(spawn) = rate("spawn_per_connection") {
         met &= ratio_line("threaded-server / spawn_per_connection", pool, spawn, 2.0);
@@ -125,7 +128,7 @@ fn judge_threaded(rates: &[(&str, f64, u64)]) -> bool {
     if let Some(python) = rate("python threaded_server.py") {
         met &= ratio_line("threaded-server / Python", pool, python, 20.0);
     }
-    println!("错误总数: {errors}（目标 0）{}", mark(errors == 0));
+    say!("错误总数: {errors}（目标 0）{}", mark(errors == 0));
     met
 }
 
@@ -133,7 +136,7 @@ fn judge_threaded(rates: &[(&str, f64, u64)]) -> bool {
 pub fn ratio_line(what: &str, a: f64, b: f64, target: f64) -> bool {
     let ratio = a / b.max(f64::EPSILON);
     let met = ratio >= target;
-    println!("{what} = {ratio:.1}×（目标 ≥ {target}×）{}", mark(met));
+    say!("{what} = {ratio:.1}×（目标 ≥ {target}×）{}", mark(met));
     met
 }
 
@@ -141,7 +144,7 @@ pub fn ratio_line(what: &str, a: f64, b: f64, target: f64) -> bool {
 pub fn ratio_at_most(what: &str, a: f64, b: f64, target: f64) -> bool {
     let ratio = a / b.max(f64::EPSILON);
     let met = ratio <= target;
-    println!("{what} = {ratio:.2}×（目标 ≤ {target}×）{}", mark(met));
+    say!("{what} = {ratio:.2}×（目标 ≤ {target}×）{}", mark(met));
     met
 }
 
@@ -156,6 +159,6 @@ fn millis(duration: Duration) -> String {
 /// Numbers from a debug build say little about speed.
 fn warn_if_debug() {
     if cfg!(debug_assertions) {
-        println!("注意：这是调试构建，数字会偏低；请用 cargo run --release -p workshop -- bench\n");
+        say!("注意：这是调试构建，数字会偏低；请用 cargo run --release -p workshop -- bench\n");
     }
 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
+use common::{esay, say};
 
 const HELP: &str =
     "工作坊导览：按原文的顺序运行每一章真正的服务器和客户端，并打印带程序名的对话记录。
@@ -42,7 +43,7 @@ const HELP: &str =
                                        压力测试：N 个客户端不停地连接、发送、读回复、关闭
 
 章节:
-  tcp        常见实践 / 简单的 TCP 服务器和客户端
+  tcp        常见实践 / 简单的 TCP 服务器和客户端示例
   udp        常见实践 / UDP 通信示例
   threaded   最佳实践 / 并发处理（5 个客户端同时连接）
   tls        最佳实践 / 安全考量（证书生成在临时目录里，结束后删除）
@@ -73,24 +74,24 @@ struct Options {
 
 fn main() -> ExitCode {
     // Ctrl-C reaches the children too when they share our terminal, but not
-    // always (an IDE's stop button, `kill -INT`); end them and remove the
+    // always (an IDE's stop button, `kill -INT`, `kill`); end them and remove the
     // temporary certificates ourselves before leaving.
     let _ = ctrlc::set_handler(|| {
         programs::kill_all();
         tour::remove_temp_dirs();
-        eprintln!("\n已中断：启动的程序都已结束，临时文件已删除。");
+        esay!("\n已中断：启动的程序都已结束，临时文件已删除。");
         std::process::exit(130);
     });
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        print!("{HELP}");
+        say!("{}", HELP.trim_end());
         return ExitCode::SUCCESS;
     }
     match parse(&args).and_then(run) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("错误: {e:#}");
+            esay!("错误: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -109,7 +110,7 @@ fn run(options: Options) -> Result<bool> {
                 met &= bench::threaded(clients, seconds)?;
             }
             if all || which.contains(&"tls") {
-                println!();
+                say!();
                 met &= tls_bench::run(seconds)?;
             }
             Ok(met)
@@ -118,7 +119,7 @@ fn run(options: Options) -> Result<bool> {
             let addr: HostPort = words.next().unwrap_or(common::DEFAULT_ADDR).parse()?;
             let server = addr.resolve()?[0];
             let report = load::run(server, clients, Duration::from_secs(seconds));
-            println!(
+            say!(
                 "{clients} 个客户端，{seconds} 秒：{:.0} 请求/秒，p50 {:?}，p99 {:?}，错误 {}",
                 report.per_second(),
                 report.p50,

@@ -14,13 +14,14 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use common::say;
 
 /// The folder cargo put this program in, which is where the chapter binaries go.
 pub fn target_dir() -> Result<PathBuf> {
@@ -60,9 +61,20 @@ pub fn build(packages: &[&str], examples: bool) -> Result<()> {
     for package in packages {
         command.args(["-p", package]);
     }
-    let status = command
-        .status()
+    // The cargo that ran us may have been given --target-dir; build into the
+    // same folder, which is the parent of the one this program sits in.
+    if let Some(target) = dir.parent() {
+        command.arg("--target-dir").arg(target);
+    }
+    // Registered like the servers and clients, so Ctrl-C stops the build too.
+    let cargo = command
+        .spawn()
         .context("无法运行 cargo 来编译各章程序；请确认 cargo 在 PATH 里")?;
+    let id = cargo.id();
+    children().push(cargo);
+    let Some(status) = wait_child(id, None)? else {
+        bail!("编译各章程序超时");
+    };
     if !status.success() {
         bail!("编译各章程序失败（见上面 cargo 的输出）");
     }
@@ -111,6 +123,30 @@ fn take_child(id: u32) -> Option<Child> {
     let mut children = children();
     let index = children.iter().position(|child| child.id() == id)?;
     Some(children.swap_remove(index))
+}
+
+/// Waits for the registered child `id` to exit, or for `deadline`. The
+/// child stays in [`CHILDREN`] while we wait, so a Ctrl-C can still end it;
+/// it is taken out only once it has exited. `None`: the deadline came first.
+fn wait_child(id: u32, deadline: Option<Instant>) -> Result<Option<ExitStatus>> {
+    loop {
+        {
+            let mut list = children();
+            let Some(child) = list.iter_mut().find(|child| child.id() == id) else {
+                bail!("程序已经被结束了（按了 Ctrl-C？）");
+            };
+            if let Some(status) = child.try_wait()? {
+                drop(list);
+                take_child(id);
+                return Ok(Some(status));
+            }
+        }
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Ok(None);
+        }
+        // Polling, because a blocking wait would hold the child away from Ctrl-C.
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Ends every child still running and waits for it; called on Ctrl-C.
@@ -212,23 +248,19 @@ impl Running {
     /// Waits for the child to exit; true if it succeeded. A child still
     /// running after `patience` is killed and reported.
     pub fn wait(self, patience: Duration) -> Result<bool> {
-        let Some(mut child) = take_child(self.id) else {
-            bail!("{} 已经被结束了", self.label);
-        };
         // The output threads close the channel when the child closes its pipes,
-        // which it does when it exits.
+        // which it does when it exits: by then its transcript is complete.
         let deadline = Instant::now() + patience;
         while self
             .lines
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .is_ok()
         {}
-        if Instant::now() >= deadline && child.try_wait()?.is_none() {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("{} 在 {} 秒内没有结束", self.label, patience.as_secs());
+        match wait_child(self.id, Some(deadline))? {
+            Some(status) => Ok(status.success()),
+            // Still in CHILDREN, so dropping `self` on the way out kills it.
+            None => bail!("{} 在 {} 秒内没有结束", self.label, patience.as_secs()),
         }
-        Ok(child.wait()?.success())
     }
 
     /// The OS process id, for reading its CPU time.
@@ -263,7 +295,7 @@ fn forward(
         for (number, line) in BufReader::new(pipe).lines().enumerate() {
             let Ok(line) = line else { break };
             if output == Output::Show {
-                println!("[{label}] {line}");
+                say!("[{label}] {line}");
             } else if number >= DISCARD_AFTER {
                 // A benchmark only needs the first lines; keeping the rest would grow memory.
                 sender = None;

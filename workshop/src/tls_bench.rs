@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use common::say;
 
 use crate::bench::{self, ratio_at_most};
 use crate::programs::{self, Output, Running};
@@ -38,25 +39,27 @@ impl Measured {
 /// Runs the TLS benchmark and prints its table; true if the target was met.
 pub fn run(seconds: u64) -> Result<bool> {
     if !has_openssl() {
-        println!("跳过 TLS 基准：这台机器上没有 openssl 命令（需要它的 s_time 和 s_server）");
+        say!("跳过 TLS 基准：这台机器上没有 openssl 命令（需要它的 s_time 和 s_server）");
         return Ok(true);
     }
     programs::build(&["tls-server"], false)?;
     let dir = TempDir::new()?;
     generate_certificate(dir.path())?;
 
-    println!("安全考量基准：openssl s_time -new，每个服务器 {seconds} 秒，每次都是完整握手；");
-    println!("三个服务器用同一份 ECDSA P-256 证书。比较的是服务器进程自己的 CPU 时间。\n");
+    say!("安全考量基准：openssl s_time -new，每个服务器 {seconds} 秒，每次都是完整握手；");
+    say!("三个服务器用同一份 ECDSA P-256 证书。比较的是服务器进程自己的 CPU 时间。\n");
     let mut results = vec![measure_tls_server(dir.path(), seconds)?];
     match bench::python() {
         Some(python) => results.push(measure_python(python, dir.path(), seconds)?),
-        None => println!("跳过原文风格的 Python 服务器：这台机器上没有 python3"),
+        None => say!("跳过原文风格的 Python 服务器：这台机器上没有 python3"),
     }
     results.push(measure_s_server(dir.path(), seconds)?);
 
-    println!(
+    say!(
         "{:<24} {:>8} {:>16}",
-        "服务器", "握手次数", "服务器 CPU/握手"
+        "服务器",
+        "握手次数",
+        "服务器 CPU/握手"
     );
     for result in &results {
         let per = result
@@ -64,9 +67,9 @@ pub fn run(seconds: u64) -> Result<bool> {
             .map_or("（无法测量）".to_string(), |s| {
                 format!("{:.0} µs", s * 1e6)
             });
-        println!("{:<27} {:>12} {:>21}", result.label, result.handshakes, per);
+        say!("{:<27} {:>12} {:>21}", result.label, result.handshakes, per);
     }
-    println!();
+    say!();
     judge(&results)
 }
 // ANCHOR_END: tls_bench
@@ -86,7 +89,7 @@ fn judge(results: &[Measured]) -> Result<bool> {
             0.5,
         )),
         _ => {
-            println!("这台机器上读不到进程的 CPU 时间（需要 Linux 的 /proc），无法计算比值");
+            say!("这台机器上读不到进程的 CPU 时间（需要 Linux 的 /proc），无法计算比值");
             Ok(true)
         }
     }

@@ -10,6 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use common::say;
 
 use crate::programs::{self, Output, Running};
 
@@ -21,7 +22,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 pub const CHAPTERS: &[(&str, &str, &[&str])] = &[
     (
         "tcp",
-        "常见实践 / 简单的 TCP 服务器和客户端",
+        "常见实践 / 简单的 TCP 服务器和客户端示例",
         &["tcp-server", "tcp-client"],
     ),
     (
@@ -55,12 +56,12 @@ pub fn run(chapters: &[String], settings: &Settings) -> Result<bool> {
     let mut packages: Vec<&str> = selected.iter().flat_map(|c| c.2.iter().copied()).collect();
     packages.sort_unstable();
     packages.dedup();
-    println!("正在编译各章程序（第一次需要一两分钟，之后几乎不花时间）……");
+    say!("正在编译各章程序（第一次需要一两分钟，之后几乎不花时间）……");
     programs::build(&packages, false)?;
 
     let mut results = Vec::new();
     for (name, section, _) in selected {
-        println!("\n===== {name}：原文「{section}」 =====");
+        say!("\n===== {name}：原文「{section}」 =====");
         let result = match *name {
             "tcp" => pair("tcp-server", "tcp-client", settings),
             "udp" => pair("udp-server", "udp-client", settings),
@@ -70,14 +71,14 @@ pub fn run(chapters: &[String], settings: &Settings) -> Result<bool> {
         results.push((name, section, result));
     }
 
-    println!("\n===== 总结 =====");
+    say!("\n===== 总结 =====");
     let mut all_passed = true;
     for (name, section, result) in results {
         match result {
-            Ok(()) => println!("✓ {name}（{section}）：对话成功"),
+            Ok(()) => say!("✓ {name}（{section}）：对话成功"),
             Err(e) => {
                 all_passed = false;
-                println!("✗ {name}（{section}）失败：{e:#}");
+                say!("✗ {name}（{section}）失败：{e:#}");
             }
         }
     }
@@ -110,7 +111,7 @@ fn start_server(
 
 /// Waits for Enter (or for stdin to close).
 fn pause() {
-    println!("（服务器已启动。按回车键运行客户端……）");
+    say!("（服务器已启动。按回车键运行客户端……）");
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
 }
