@@ -96,6 +96,18 @@ fn unknown_chapters_and_help() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_leaves_no_process_and_no_file_behind() {
+    interrupt_leaves_nothing_behind("-INT");
+}
+
+/// `kill` (SIGTERM), as an IDE's stop button or a closing terminal sends.
+#[cfg(unix)]
+#[test]
+fn sigterm_leaves_no_process_and_no_file_behind() {
+    interrupt_leaves_nothing_behind("-TERM");
+}
+
+#[cfg(unix)]
+fn interrupt_leaves_nothing_behind(signal: &str) {
     use std::io::{BufRead, BufReader};
     use std::net::TcpStream;
     use std::process::{Command, Stdio};
@@ -125,7 +137,7 @@ fn ctrl_c_leaves_no_process_and_no_file_behind() {
     assert!(dir.join("server.crt").exists(), "certificate in {dir:?}");
 
     let interrupted = Command::new("kill")
-        .args(["-INT", &workshop.id().to_string()])
+        .args([signal, &workshop.id().to_string()])
         .status()
         .unwrap();
     assert!(interrupted.success());
