@@ -35,6 +35,9 @@ pub const DEFAULT_KEY: &str = "server.key";
 /// to reach a server on their own machine.
 const NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
+/// How far back a generated certificate's validity starts.
+const CLOCK_SKEW: Duration = Duration::from_secs(60 * 60);
+
 /// How long a generated certificate is valid. Long enough not to get in the
 /// way while learning; short enough that "expired" is a lesson, not a myth.
 const VALIDITY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
@@ -196,7 +199,8 @@ fn self_signed() -> Result<(String, String)> {
     // 而 rustls（webpki）会拒绝把 CA 证书（CA:TRUE）当服务器证书用。
     params.is_ca = IsCa::ExplicitNoCa;
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.not_before = now.into();
+    // 从一小时前开始生效：别的电脑的时钟稍慢一点，也不会说证书“还没到生效时间”。
+    params.not_before = now.checked_sub(CLOCK_SKEW).unwrap_or(now).into();
     params.not_after = now
         .checked_add(VALIDITY)
         .ok_or_else(|| anyhow!("系统时间不对"))?

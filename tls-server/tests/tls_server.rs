@@ -287,6 +287,18 @@ fn a_plaintext_client_is_logged_and_the_next_client_is_served() {
 }
 
 #[test]
+fn a_garbage_handshake_is_logged_and_the_next_client_is_served() {
+    let dir = TempDir::new("tls-server-garbage");
+    let server = start_in(&dir, &[]);
+    // A record that claims to be a TLS handshake, then a megabyte of noise.
+    let mut garbage = b"\x16\x03\x01\x00\x05hello".to_vec();
+    garbage.extend((0..1u32 << 20).map(|i| (i.wrapping_mul(7919) % 251) as u8));
+    testkit::send_and_close(server.addr, &garbage);
+    server.process.stderr_line("TLS 握手失败");
+    assert_serves(&server, &dir.join("server.crt"));
+}
+
+#[test]
 fn clients_that_hang_up_early_are_logged() {
     let dir = TempDir::new("tls-server-hangup");
     let server = start_in(&dir, &[]);
