@@ -159,10 +159,12 @@ fn a_thousand_idle_clients_stay_within_the_cap_and_64_mib() {
         elapsed < Duration::from_secs(1),
         "answered after {elapsed:?}"
     );
-    // Every one of the thousand was accepted and handled (each logs that it
-    // closed without sending), so the peak below covers all of them at once.
+    // Every one of the thousand was accepted and handled, so the peak below
+    // covers all of them at once. Each logs one line: that it closed without
+    // sending, or, if connecting the crowd took longer than the server's
+    // 5 seconds (a busy CI machine), that it timed out.
     for _ in 0..1000 {
-        server.process.stderr_line("没有发送数据就关闭了连接");
+        server.process.stderr_line("客户端 127.0.0.1:");
     }
     let (threads, peak_kib) = threads_and_peak_kib(server.process.id());
     eprintln!("1000 idle clients: {threads} threads, peak RSS {peak_kib} KiB");
