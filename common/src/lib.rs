@@ -79,9 +79,19 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Shows received bytes as text the way Python's `data.decode()` would, except
-/// that invalid UTF-8 becomes `�` instead of raising `UnicodeDecodeError`.
-pub fn show_bytes(data: &[u8]) -> std::borrow::Cow<'_, str> {
+/// that invalid UTF-8 becomes `�` instead of raising `UnicodeDecodeError`, and
+/// control characters other than line breaks and tabs are shown escaped
+/// (`\x1b`): the bytes come from whoever connected, and an escape sequence
+/// printed raw would repaint or scramble the learner's terminal.
+pub fn show_bytes(data: &[u8]) -> String {
     String::from_utf8_lossy(data)
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c.to_string(),
+            c if c.is_control() => format!("\\x{:02x}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 // ANCHOR: handle_connection
@@ -229,3 +239,16 @@ fn is_cut_short(error: &io::Error) -> bool {
 /// Something a server can read a request from and write a reply to.
 pub trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
+
+#[cfg(test)]
+mod tests {
+    use super::show_bytes;
+
+    #[test]
+    fn received_bytes_are_shown_safely() {
+        assert_eq!(show_bytes("你好，服务器！".as_bytes()), "你好，服务器！");
+        assert_eq!(show_bytes(b"a\xffb"), "a\u{fffd}b");
+        assert_eq!(show_bytes(b"line\r\n\tnext"), "line\r\n\tnext");
+        assert_eq!(show_bytes(b"\x1b[2Jgone\x07\x7f"), "\\x1b[2Jgone\\x07\\x7f");
+    }
+}

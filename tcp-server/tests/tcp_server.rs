@@ -159,6 +159,18 @@ fn non_utf8_bytes_are_shown_lossily_and_still_answered() {
 }
 
 #[test]
+fn terminal_escape_sequences_from_a_client_are_shown_escaped() {
+    // "Clear the screen" and a bell: printed raw, they would act on the
+    // learner's terminal instead of being shown.
+    let server = start();
+    let reply = testkit::tcp_exchange(server.addr, b"\x1b[2J\x07hi").unwrap();
+    assert_eq!(reply, "数据已收到".as_bytes());
+    let line = server.process.stdout_line("的数据: ");
+    assert!(line.ends_with("的数据: \\x1b[2J\\x07hi"), "{line:?}");
+    assert!(!line.contains('\x1b'), "{line:?}");
+}
+
+#[test]
 fn keeps_serving_when_nobody_reads_its_output() {
     // Like `tcp-server | head -1`: after the first line stdout is gone, and
     // printing the next "收到来自" line fails. println! would panic there.
