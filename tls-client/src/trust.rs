@@ -47,8 +47,9 @@ fn unreadable(error: &pem::Error, path: &str) -> anyhow::Error {
             "找不到 CA 证书文件 {path}：请先启动一次 tls-server（它会在自己的工作目录生成 server.crt），或者用 --ca 指向服务器的证书文件"
         ),
         pem::Error::Io(e) => anyhow!("无法读取 CA 证书文件 {path}：{e}"),
-        e => anyhow!(
-            "CA 证书文件 {path} 不是有效的 PEM 文件（{e}）：文件可能损坏或被截断了，请重新复制服务器的 server.crt"
+        // pem::Error 的原话会把 PEM 行打印成一串字节数字，对学习者没有帮助。
+        _ => anyhow!(
+            "CA 证书文件 {path} 不是有效的 PEM 文件（BEGIN/END 行或中间的 Base64 内容不完整）：文件可能损坏或被截断了，请重新复制服务器的 server.crt"
         ),
     }
 }

@@ -118,8 +118,9 @@ fn unreadable(error: &pem::Error, path: &Path, what: &str, option: &str) -> anyh
             "找不到{what}文件 {path}：请检查 {option} 的路径（两个选项都不给时，tls-server 会在当前目录生成 server.crt 和 server.key）"
         ),
         pem::Error::Io(e) => anyhow!("无法读取{what}文件 {path}：{e}"),
-        e => anyhow!(
-            "{what}文件 {path} 不是有效的 PEM 文件（{e}）：文件可能损坏或被截断了，请重新生成或复制一份"
+        // pem::Error 的原话会把 PEM 行打印成一串字节数字，对学习者没有帮助。
+        _ => anyhow!(
+            "{what}文件 {path} 不是有效的 PEM 文件（BEGIN/END 行或中间的 Base64 内容不完整）：文件可能损坏或被截断了，请重新生成或复制一份"
         ),
     }
 }
