@@ -8,9 +8,11 @@
 //!   microseconds each), which dominates when requests are short;
 //! - nothing bounds the number of threads: a thousand slow or idle clients
 //!   make a thousand threads, each with its own stack, until the operating
-//!   system refuses to create more. Then the server can only log the error
-//!   and drop the connection (`thread::spawn` would panic; `Builder::spawn`
-//!   lets us say why instead).
+//!   system refuses to create more. When `Builder::spawn` reports that, the
+//!   server logs it and drops the connection (`thread::spawn` would panic);
+//!   but near the limit a new thread can also fail after it has started,
+//!   while setting up its stack, and that aborts the whole process. Only a
+//!   cap avoids it.
 //!
 //! `threaded-server` creates its threads once and reuses them, with a cap.
 //! `cargo run --release -p workshop -- bench threaded` measures both.
