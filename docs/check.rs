@@ -12,7 +12,8 @@
 //! - [`check_links`]: a relative link must point at a file or folder that
 //!   exists, and a `#fragment` into a Markdown page at one of its headings;
 //! - [`check_commands`]: a `cargo` command must name workspace members,
-//!   existing examples, and options the program really accepts;
+//!   existing examples, options the program really accepts, and (for the
+//!   workshop) chapters and commands it really has;
 //! - [`check_summary`]: `SUMMARY.md` must list every page, and only pages
 //!   that exist.
 //!
@@ -902,7 +903,30 @@ pub fn check_command(words: &[String], workspace: &Workspace) -> Vec<String> {
             ));
         }
     }
+    if member.name == "workshop" && example.is_none() {
+        for word in command_words(program_args) {
+            if !program.contains(&format!("\"{word}\"")) {
+                wrong.push(format!(
+                    "`{command}`: the workshop has no chapter or command \"{word}\" (no \"{word}\" in {target})"
+                ));
+            }
+        }
+    }
     wrong
+}
+
+/// The words given to the workshop (chapter names, `bench`, `load`, `tls`),
+/// leaving out options and their values: numbers, hosts and addresses.
+fn command_words(program_args: &[String]) -> impl Iterator<Item = &str> {
+    program_args
+        .iter()
+        .skip(1)
+        .map(String::as_str)
+        .filter(|word| {
+            !word.starts_with('-')
+                && !word.contains([':', '.', '$', '<', '"'])
+                && !word.chars().all(|c| c.is_ascii_digit())
+        })
 }
 
 /// Whether a program's sources declare `option`: a string literal that is
@@ -1115,6 +1139,30 @@ mod tests {
         ] {
             assert_eq!(check(line), Vec::<String>::new(), "{line}");
         }
+    }
+
+    #[test]
+    fn workshop_words_must_be_chapters_or_commands_it_knows() {
+        let workspace = Workspace {
+            members: vec![Member {
+                name: "workshop".into(),
+                dir: "workshop".into(),
+                program: "(\"tcp\", …), Some(\"bench\") => …, \"--host\", \"--seconds\"".into(),
+                ..Member::default()
+            }],
+        };
+        let check = |line: &str| {
+            let words: Vec<String> = line.split_whitespace().map(String::from).collect();
+            check_command(&words, &workspace)
+        };
+        assert!(check("cargo run -p workshop -- tcp --host 0.0.0.0").is_empty());
+        assert!(check("cargo run --release -p workshop -- bench --seconds 3").is_empty());
+        let wrong = check("cargo run -p workshop -- tpc");
+        assert_eq!(wrong.len(), 1, "{wrong:?}");
+        assert!(
+            wrong[0].contains("no chapter or command \"tpc\""),
+            "{wrong:?}"
+        );
     }
 
     #[test]
