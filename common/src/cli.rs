@@ -147,7 +147,9 @@ impl Usage {
             .iter()
             .map(|(spec, _)| spec.split(' ').next().unwrap_or(spec))
             .find(|known| *known == name)
-            .ok_or_else(|| anyhow!("不认识的选项 {name}"))?;
+            .ok_or_else(|| {
+                anyhow!("不认识的选项 {name}；如果它是要发送的消息，请在它前面加 --，例如 localhost:9999 -- {name}")
+            })?;
         let value = match inline {
             Some(value) => value,
             None => rest
