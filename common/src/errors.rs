@@ -71,22 +71,27 @@ pub fn exchange(addr: &impl Display, error: &io::Error, timeout: Duration) -> an
 }
 
 /// Why a UDP client got no reply from any of the addresses it tried, said
-/// the way that helps most. `wait` and `attempts` are per address.
+/// the way that helps most. `attempts` is per address; `waited` in all.
 pub fn no_udp_reply(
     addr: &impl Display,
     failures: &[(SocketAddr, io::Error)],
     attempts: u32,
-    wait: Duration,
+    waited: Duration,
 ) -> anyhow::Error {
     if failures.iter().any(|(_, e)| is_timeout(e)) {
-        let secs = wait.as_secs_f64();
+        let secs = waited.as_secs_f64().round();
         return anyhow!(
-            "没有收到 {addr} 的回复：发送了 {attempts} 次，每次等待 {secs} 秒。服务器可能没有运行，或者数据报在网络中丢失了；请确认 udp-server 已启动、地址和端口一致、防火墙放行 UDP"
+            "没有收到 {addr} 的回复：发送了 {attempts} 次，一共等了 {secs} 秒。服务器可能没有运行，或者数据报在网络中丢失了；请确认 udp-server 已启动、地址和端口一致、防火墙放行 UDP"
         );
     }
-    let not_refused = failures
-        .iter()
-        .find(|(_, e)| e.kind() != ErrorKind::ConnectionRefused);
+    // 端口不可达：Linux、macOS 报告为 ConnectionRefused，Windows 报告为 ConnectionReset。
+    let unreachable = |e: &io::Error| {
+        matches!(
+            e.kind(),
+            ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+        )
+    };
+    let not_refused = failures.iter().find(|(_, e)| !unreachable(e));
     if let Some((server_address, e)) = not_refused {
         return anyhow!(
             "无法向 UDP 服务器 {server_address} 发送数据（{e}）。请检查地址是否写对、本机网络是否可用"
@@ -108,9 +113,16 @@ pub fn peer(error: &io::Error) -> String {
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "连接被对方重置".to_string(),
         ErrorKind::BrokenPipe => "对方已关闭连接".to_string(),
-        _ if is_out_of_files(error) => format!(
-            "同时打开的连接太多，超出了系统允许打开的文件数（{error}）；稍后再接受新连接。可以用 ulimit -n 调高上限"
-        ),
+        _ if is_out_of_files(error) => {
+            let fix = if cfg!(unix) {
+                "。可以用 ulimit -n 调高上限"
+            } else {
+                ""
+            };
+            format!(
+                "同时打开的连接太多，超出了系统允许打开的文件数（{error}）；稍后再接受新连接{fix}"
+            )
+        }
         _ => error.to_string(),
     }
 }
@@ -124,14 +136,12 @@ pub fn is_timeout(error: &io::Error) -> bool {
 /// Whether the process (EMFILE) or the system (ENFILE) ran out of file
 /// descriptors; every socket is one. std has no `ErrorKind` for it yet.
 pub fn is_out_of_files(error: &io::Error) -> bool {
-    const EMFILE_ENFILE: [i32; 2] = if cfg!(windows) {
-        [10024, 10024] // WSAEMFILE
-    } else {
-        [24, 23] // the same numbers on Linux, macOS and the BSDs
-    };
+    // EMFILE and ENFILE have the same numbers on Linux, macOS and the BSDs;
+    // Windows has only WSAEMFILE.
+    const OUT_OF_FILES: &[i32] = if cfg!(windows) { &[10024] } else { &[24, 23] };
     error
         .raw_os_error()
-        .is_some_and(|code| EMFILE_ENFILE.contains(&code))
+        .is_some_and(|code| OUT_OF_FILES.contains(&code))
 }
 
 /// Ends `main`: prints the error as one line on stderr and returns a failure

@@ -31,7 +31,7 @@ pub mod errors;
 macro_rules! say {
     ($($line:tt)*) => {{
         use ::std::io::Write as _;
-        let _ = writeln!(::std::io::stdout(), $($line)*);
+        let _ = ::std::writeln!(::std::io::stdout(), $($line)*);
     }};
 }
 
@@ -40,7 +40,7 @@ macro_rules! say {
 macro_rules! esay {
     ($($line:tt)*) => {{
         use ::std::io::Write as _;
-        let _ = writeln!(::std::io::stderr(), $($line)*);
+        let _ = ::std::writeln!(::std::io::stderr(), $($line)*);
     }};
 }
 
@@ -84,14 +84,21 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// (`\x1b`): the bytes come from whoever connected, and an escape sequence
 /// printed raw would repaint or scramble the learner's terminal.
 pub fn show_bytes(data: &[u8]) -> String {
-    String::from_utf8_lossy(data)
-        .chars()
-        .map(|c| match c {
-            '\n' | '\r' | '\t' => c.to_string(),
-            c if c.is_control() => format!("\\x{:02x}", u32::from(c)),
-            c => c.to_string(),
-        })
-        .collect()
+    let text = String::from_utf8_lossy(data);
+    let mut shown = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // A lone \r would move the cursor back and let the sender overwrite
+        // the start of the log line; \r\n (a line break from Windows or
+        // telnet) is harmless.
+        let line_break = c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
+        if c.is_control() && !line_break && c != '\t' {
+            shown += &format!("\\x{:02x}", u32::from(c));
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 // ANCHOR: handle_connection
@@ -249,6 +256,7 @@ mod tests {
         assert_eq!(show_bytes("你好，服务器！".as_bytes()), "你好，服务器！");
         assert_eq!(show_bytes(b"a\xffb"), "a\u{fffd}b");
         assert_eq!(show_bytes(b"line\r\n\tnext"), "line\r\n\tnext");
+        assert_eq!(show_bytes(b"ok\rforged"), "ok\\x0dforged");
         assert_eq!(show_bytes(b"\x1b[2Jgone\x07\x7f"), "\\x1b[2Jgone\\x07\\x7f");
     }
 }

@@ -3,8 +3,8 @@
 //! Same bytes as the article: it sends `你好，UDP 服务器！` and prints
 //! `收到 UDP 服务器的响应: UDP 数据已收到`. UDP promises nothing, so where the
 //! article's `recvfrom` waits forever for a lost datagram, this client waits
-//! 3 seconds, sends again, and after 3 tries says the server may not be
-//! running. Its socket has the family (IPv4 or IPv6) of the address it sends
+//! 3 seconds, sends again, and after 3 tries (9 seconds in all, however many
+//! addresses the name has) says the server may not be running. Its socket has the family (IPv4 or IPv6) of the address it sends
 //! to, and it tries each address the name resolves to (`localhost` may be
 //! `::1` first). The article's `socket.SOCK_DUDP` does not exist: it is
 //! `SOCK_DGRAM`.
@@ -17,7 +17,7 @@
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use common::cli::{Args, Usage};
@@ -37,7 +37,10 @@ const USAGE: Usage = Usage {
         ("[MESSAGE]", "要发送的消息，默认“你好，UDP 服务器！”"),
     ],
     options: &[],
-    notes: &["每次等待回复 3 秒，没有回复就重发，共 3 次（原文会一直等下去）。"],
+    notes: &[
+        "每次等待回复 3 秒，没有回复就重发，共 3 次（原文会一直等下去）。",
+        "名字解析出几个地址时，一共 9 秒的等待由这些地址平分。",
+    ],
     examples: &["udp-client", "udp-client 127.0.0.1:9999 \"自己的消息\""],
 };
 
@@ -49,10 +52,13 @@ fn talk(args: Args) -> Result<()> {
     // message = b'你好，UDP 服务器！'
     let message = args.message(UDP_MESSAGE)?;
     let addresses = args.addr.resolve()?;
-    // 名字解析出几个地址，就把每次的等待时间分成几份：无论如何，总共最多等 9 秒。
-    let wait = REPLY_TIMEOUT / addresses.len().max(1) as u32;
+    let started = Instant::now();
     let mut failures = Vec::new();
-    for server_address in addresses {
+    for (tried, server_address) in addresses.iter().copied().enumerate() {
+        // 总共最多等 9 秒，由还没试过的地址平分：名字只有一个地址时，每次等满 3 秒。
+        let left = (started + REPLY_TIMEOUT * ATTEMPTS).saturating_duration_since(Instant::now());
+        let share = left / (ATTEMPTS * (addresses.len() - tried) as u32);
+        let wait = share.clamp(Duration::from_millis(100), REPLY_TIMEOUT);
         match ask(server_address, message.as_bytes(), wait) {
             Ok(data) => {
                 // print(f'收到 UDP 服务器的响应: {data.decode()}')
@@ -64,7 +70,12 @@ fn talk(args: Args) -> Result<()> {
             Err(e) => failures.push((server_address, e)),
         }
     }
-    Err(errors::no_udp_reply(&args.addr, &failures, ATTEMPTS, wait))
+    Err(errors::no_udp_reply(
+        &args.addr,
+        &failures,
+        ATTEMPTS,
+        started.elapsed(),
+    ))
 }
 
 // ANCHOR: ask
@@ -80,7 +91,7 @@ fn ask(server_address: SocketAddr, message: &[u8], wait: Duration) -> io::Result
     };
     let client_socket = UdpSocket::bind(local_address)?;
     // UDP 的 connect 不发送任何东西：它只记下对方地址，于是 send/recv 不必再写地址，
-    // 系统还能把“端口不可达”报告成 ConnectionRefused，其他来源的数据报也会被过滤掉。
+    // 系统还能把“端口不可达”报告成 ConnectionRefused（Windows 上是 ConnectionReset），别处来的数据报也会被过滤掉。
     client_socket.connect(server_address)?;
     client_socket.set_read_timeout(Some(wait))?;
 
@@ -92,7 +103,7 @@ fn ask(server_address: SocketAddr, message: &[u8], wait: Duration) -> io::Result
         match client_socket.recv(&mut data) {
             Ok(size) => return Ok(data[..size].to_vec()),
             Err(e) if is_timeout(&e) && attempt < ATTEMPTS => {
-                let secs = wait.as_secs_f64();
+                let secs = (wait.as_secs_f64() * 10.0).round() / 10.0;
                 esay!("{server_address} 在 {secs} 秒内没有回复，重发（第 {attempt} 次超时）");
             }
             Err(e) => return Err(e),
