@@ -904,29 +904,52 @@ pub fn check_command(words: &[String], workspace: &Workspace) -> Vec<String> {
         }
     }
     if member.name == "workshop" && example.is_none() {
-        for word in command_words(program_args) {
-            if !program.contains(&format!("\"{word}\"")) {
-                wrong.push(format!(
-                    "`{command}`: the workshop has no chapter or command \"{word}\" (no \"{word}\" in {target})"
-                ));
-            }
+        for word in unknown_workshop_words(program, program_args) {
+            wrong.push(format!(
+                "`{command}`: the workshop has no chapter or command \"{word}\" (see its HELP in {target})"
+            ));
         }
     }
     wrong
 }
 
-/// The words given to the workshop (chapter names, `bench`, `load`, `tls`),
-/// leaving out options and their values: numbers, hosts and addresses.
-fn command_words(program_args: &[String]) -> impl Iterator<Item = &str> {
-    program_args
-        .iter()
-        .skip(1)
-        .map(String::as_str)
-        .filter(|word| {
-            !word.starts_with('-')
-                && !word.contains([':', '.', '$', '<', '"'])
-                && !word.chars().all(|c| c.is_ascii_digit())
+/// The words given to the workshop that it does not know. It knows the
+/// chapters its help lists (`  tcp        常见实践 / …`) and the commands it
+/// matches (`Some("bench")`); after `load` comes a free address, and after
+/// an option that takes a value (`  --host HOST`) comes that value.
+fn unknown_workshop_words<'a>(program: &str, program_args: &'a [String]) -> Vec<&'a str> {
+    let help_line = |word: &str| {
+        program.lines().any(|line| {
+            line.strip_prefix("  ")
+                .and_then(|rest| rest.strip_prefix(word))
+                .is_some_and(|rest| rest.starts_with(' '))
         })
+    };
+    let takes_value = |option: &str| {
+        program.lines().any(|line| {
+            line.trim_start()
+                .strip_prefix(option)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        })
+    };
+    let mut unknown = Vec::new();
+    let mut words = program_args.iter().skip(1).map(String::as_str);
+    while let Some(word) = words.next() {
+        if word.starts_with('-') {
+            if !word.contains('=') && takes_value(word) {
+                words.next();
+            }
+            continue;
+        }
+        if !help_line(word) && !program.contains(&format!("Some(\"{word}\")")) {
+            unknown.push(word);
+        }
+        if word == "load" {
+            words.next();
+        }
+    }
+    unknown
 }
 
 /// Whether a program's sources declare `option`: a string literal that is
@@ -1143,11 +1166,12 @@ mod tests {
 
     #[test]
     fn workshop_words_must_be_chapters_or_commands_it_knows() {
+        let program = "Some(\"bench\") => …\nSome(\"load\") => …\n  tcp        TCP\n  --host HOST     地址\n  --step          暂停\n";
         let workspace = Workspace {
             members: vec![Member {
                 name: "workshop".into(),
                 dir: "workshop".into(),
-                program: "(\"tcp\", …), Some(\"bench\") => …, \"--host\", \"--seconds\"".into(),
+                program: program.into(),
                 ..Member::default()
             }],
         };
@@ -1155,14 +1179,23 @@ mod tests {
             let words: Vec<String> = line.split_whitespace().map(String::from).collect();
             check_command(&words, &workspace)
         };
-        assert!(check("cargo run -p workshop -- tcp --host 0.0.0.0").is_empty());
-        assert!(check("cargo run --release -p workshop -- bench --seconds 3").is_empty());
-        let wrong = check("cargo run -p workshop -- tpc");
-        assert_eq!(wrong.len(), 1, "{wrong:?}");
-        assert!(
-            wrong[0].contains("no chapter or command \"tpc\""),
-            "{wrong:?}"
-        );
+        for fine in [
+            "cargo run -p workshop -- tcp --host localhost --step",
+            "cargo run -p workshop -- --host=0.0.0.0 tcp",
+            "cargo run --release -p workshop -- bench",
+            "cargo run --release -p workshop -- load server1",
+        ] {
+            assert_eq!(check(fine), Vec::<String>::new(), "{fine}");
+        }
+        for (line, word) in [
+            ("cargo run -p workshop -- tpc", "tpc"),
+            ("cargo run -p workshop -- tcp-server", "tcp-server"),
+        ] {
+            let wrong = check(line);
+            assert_eq!(wrong.len(), 1, "{line}: {wrong:?}");
+            let expected = format!("no chapter or command \"{word}\"");
+            assert!(wrong[0].contains(&expected), "{wrong:?}");
+        }
     }
 
     #[test]

@@ -148,7 +148,16 @@ impl Usage {
             .map(|(spec, _)| spec.split(' ').next().unwrap_or(spec))
             .find(|known| *known == name)
             .ok_or_else(|| {
-                anyhow!("不认识的选项 {name}；如果它是要发送的消息，请在它前面加 --，例如 localhost:9999 -- {name}")
+                let takes_message = self.arguments.iter().any(|(arg, _)| *arg == "[MESSAGE]");
+                let hint = if takes_message {
+                    format!(
+                        "；如果它是要发送的消息，请在它前面加 --，例如 {} ADDR -- {name}",
+                        self.program
+                    )
+                } else {
+                    String::new()
+                };
+                anyhow!("不认识的选项 {name}{hint}")
             })?;
         let value = match inline {
             Some(value) => value,
@@ -242,6 +251,14 @@ mod tests {
     fn mistakes_are_explained() {
         let reason = |args: &[&str]| parse(args).unwrap_err().to_string();
         assert!(reason(&["--nope"]).contains("不认识的选项 --nope"));
+        assert!(reason(&["-x"]).contains("demo ADDR -- -x"));
+        // A server takes no message, so it is not told to send one.
+        let server = Usage {
+            arguments: &[("[ADDR]", "地址")],
+            ..USAGE
+        };
+        let error = server.parse([OsString::from("-x")]).unwrap_err();
+        assert!(!error.to_string().contains("消息"), "{error}");
         assert!(reason(&["--cert"]).contains("缺少值"));
         assert!(reason(&["a:1", "b", "c"]).contains("多余的参数"));
         assert!(reason(&["nope"]).contains("缺少端口"));

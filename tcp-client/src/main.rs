@@ -41,6 +41,8 @@ fn main() -> ExitCode {
 
 fn talk(args: Args) -> Result<()> {
     let server_address = &args.addr;
+    // message = b'你好，服务器！'（在连接之前取出来：空消息在这里就被拒绝，不必先连服务器）
+    let message = args.message(TCP_MESSAGE)?;
     // ANCHOR: connect
     // client_socket.connect(server_address)：带超时，依次尝试名字解析出的每个地址。
     let mut client_socket = addr::connect_tcp(server_address, IO_TIMEOUT)?;
@@ -48,8 +50,6 @@ fn talk(args: Args) -> Result<()> {
     // ANCHOR_END: connect
 
     // ANCHOR: exchange
-    // message = b'你好，服务器！'
-    let message = args.message(TCP_MESSAGE)?;
     // client_socket.sendall(message) —— write_all 就是 sendall：写完每一个字节才返回。
     client_socket
         .write_all(message.as_bytes())
@@ -65,8 +65,8 @@ fn talk(args: Args) -> Result<()> {
             "{server_address} 回复的是 TLS 数据，不是文本：它是 TLS 服务器（例如 tls-server），请用 tls-client 连接它"
         );
     }
-    // print(f'收到服务器的响应: {data.decode()}')
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic。
+    // print(f'收到服务器的响应: {data.decode()}')
     say!("收到服务器的响应: {}", show_bytes(&data));
     // ANCHOR_END: exchange
     Ok(())

@@ -29,8 +29,9 @@ use common::cli::{Args, Usage};
 use common::errors;
 use common::say;
 
-/// 默认的工作线程数：够一个教室的同学同时连接。上限防止打错的数字耗尽内存。
+/// 默认的工作线程数：够一个教室的同学同时连接。
 const DEFAULT_THREADS: usize = 256;
+/// `--threads` 的上限：防止打错的数字（多打了几个 0）耗尽内存。
 const MAX_THREADS: usize = 4096;
 /// 所有工作线程都忙时，最多有多少个已接受的连接排队等候；再多的留在系统的连接队列里。
 const WAITING_ROOM: usize = 1024;
@@ -90,8 +91,11 @@ fn serve(args: Args) -> Result<()> {
                 format!("无法创建第 {number} 个工作线程；请用 --threads 设一个更小的数")
             })?;
     }
+    // 接收端只留在工作线程手里：万一它们全都退出了，下面的 send 会失败，服务器能说出来。
+    drop(clients);
     // ANCHOR_END: pool
-    // 工作线程都创建好了才打印地址。say! 就是 println!，只是 stdout 被关掉时不会 panic。
+    // 工作线程都创建好了才打印地址：客户端和测试把第一行当作“可以连了”，
+    // 创建线程失败的错误也不该出现在地址之后。say! 就是 println!，只是 stdout 被关掉时不会 panic。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
 
     // ANCHOR: accept_loop

@@ -64,6 +64,8 @@ fn main() -> ExitCode {
 
 fn talk(args: Args) -> Result<()> {
     let server_address = &args.addr;
+    // message = b'你好，服务器！'（在连接之前取出来：空消息在这里就被拒绝，不必先握手）
+    let message = args.message(TCP_MESSAGE)?;
     // ANCHOR: config
     // 信任谁：只信任 --ca 文件里的证书。核对什么名字：地址里的主机名或 IP。
     let ca_file = args.option("--ca").unwrap_or(trust::DEFAULT_CA);
@@ -88,7 +90,6 @@ fn talk(args: Args) -> Result<()> {
     // 握手之后，Stream 让 TLS 连接用起来和 TcpStream 一样：写进去的加密发出，读到的已解密。
     let mut stream = rustls::Stream::new(&mut tls, &mut client_socket);
     // client_socket.sendall(message)
-    let message = args.message(TCP_MESSAGE)?;
     stream
         .write_all(message.as_bytes())
         .and_then(|()| stream.flush())

@@ -284,7 +284,12 @@ pub fn print_notes(files: &CertFiles, port: u16) {
         full(&files.key).display(),
         NAMES.join("、")
     );
-    let cert = full(&files.cert);
-    let cert = cert.display();
-    say!("客户端用 --ca {cert} 信任它：cargo run -p tls-client -- localhost:{port} --ca {cert}");
+    // 绝对路径在哪个目录里都能用；带空格的路径要加引号，复制到终端里才是一个参数。
+    let trusted = full(&files.cert).display().to_string();
+    let ca = if trusted.contains(' ') {
+        format!("\"{trusted}\"")
+    } else {
+        trusted
+    };
+    say!("客户端用 --ca {ca} 信任它：cargo run -p tls-client -- localhost:{port} --ca {ca}");
 }

@@ -61,8 +61,8 @@ fn talk(args: Args) -> Result<()> {
         let wait = share.clamp(Duration::from_millis(100), REPLY_TIMEOUT);
         match ask(server_address, message.as_bytes(), wait) {
             Ok(data) => {
-                // print(f'收到 UDP 服务器的响应: {data.decode()}')
                 // say! 就是 println!，只是 stdout 被关掉时不会 panic；esay! 对应 eprintln!。
+                // print(f'收到 UDP 服务器的响应: {data.decode()}')
                 say!("收到 UDP 服务器的响应: {}", show_bytes(&data));
                 return Ok(());
             }

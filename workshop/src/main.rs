@@ -77,8 +77,10 @@ fn main() -> ExitCode {
     // always (an IDE's stop button, `kill -INT`, `kill`); end them and remove the
     // temporary certificates ourselves before leaving.
     let _ = ctrlc::set_handler(|| {
-        programs::kill_all();
-        tour::remove_temp_dirs();
+        // Both lists stay locked until exit, so the main thread cannot start
+        // another program or make another folder after this clean-up.
+        let _children = programs::kill_all();
+        let _temp_dirs = tour::remove_temp_dirs();
         esay!("\n已中断：启动的程序都已结束，临时文件已删除。");
         std::process::exit(130);
     });

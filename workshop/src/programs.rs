@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -61,19 +61,36 @@ pub fn build(packages: &[&str], examples: bool) -> Result<()> {
     for package in packages {
         command.args(["-p", package]);
     }
-    // The cargo that ran us may have been given --target-dir; build into the
-    // same folder, which is the parent of the one this program sits in.
-    if let Some(target) = dir.parent() {
-        command.arg("--target-dir").arg(target);
+    // The cargo that ran us may have been given --target-dir (and --target):
+    // build into the same folder. Cargo marks a target folder's root with
+    // CACHEDIR.TAG; we sit in ROOT/PROFILE or, with --target, ROOT/TRIPLE/PROFILE.
+    let is_root = |folder: &Path| folder.join("CACHEDIR.TAG").exists();
+    match (dir.parent(), dir.parent().and_then(Path::parent)) {
+        (Some(root), _) if is_root(root) => {
+            command.arg("--target-dir").arg(root);
+        }
+        (Some(triple), Some(root)) if is_root(root) => {
+            command.arg("--target-dir").arg(root);
+            command
+                .arg("--target")
+                .arg(triple.file_name().unwrap_or_default());
+        }
+        _ => {} // unknown layout: let cargo's own settings decide
     }
     // Registered like the servers and clients, so Ctrl-C stops the build too.
-    let cargo = command
-        .spawn()
-        .context("无法运行 cargo 来编译各章程序；请确认 cargo 在 PATH 里")?;
-    let id = cargo.id();
-    children().push(cargo);
-    let Some(status) = wait_child(id, None)? else {
-        bail!("编译各章程序超时");
+    // The list stays locked from spawn to push: a Ctrl-C in between must not
+    // miss the new child (see kill_all).
+    let id = {
+        let mut children = children();
+        let cargo = command
+            .spawn()
+            .context("无法运行 cargo 来编译各章程序；请确认 cargo 在 PATH 里")?;
+        let id = cargo.id();
+        children.push(cargo);
+        id
+    };
+    let Some(status) = wait_child(id, "cargo build", None)? else {
+        bail!("cargo build 没有结束");
     };
     if !status.success() {
         bail!("编译各章程序失败（见上面 cargo 的输出）");
@@ -114,7 +131,7 @@ pub fn example(name: &str) -> Result<PathBuf> {
 /// on its own thread, can end and reap them too (see `main`).
 static CHILDREN: Mutex<Vec<Child>> = Mutex::new(Vec::new());
 
-fn children() -> std::sync::MutexGuard<'static, Vec<Child>> {
+fn children() -> MutexGuard<'static, Vec<Child>> {
     CHILDREN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -128,12 +145,12 @@ fn take_child(id: u32) -> Option<Child> {
 /// Waits for the registered child `id` to exit, or for `deadline`. The
 /// child stays in [`CHILDREN`] while we wait, so a Ctrl-C can still end it;
 /// it is taken out only once it has exited. `None`: the deadline came first.
-fn wait_child(id: u32, deadline: Option<Instant>) -> Result<Option<ExitStatus>> {
+fn wait_child(id: u32, label: &str, deadline: Option<Instant>) -> Result<Option<ExitStatus>> {
     loop {
         {
             let mut list = children();
             let Some(child) = list.iter_mut().find(|child| child.id() == id) else {
-                bail!("程序已经被结束了（按了 Ctrl-C？）");
+                bail!("{label} 已经被结束了（按了 Ctrl-C？）");
             };
             if let Some(status) = child.try_wait()? {
                 drop(list);
@@ -150,11 +167,17 @@ fn wait_child(id: u32, deadline: Option<Instant>) -> Result<Option<ExitStatus>> 
 }
 
 /// Ends every child still running and waits for it; called on Ctrl-C.
-pub fn kill_all() {
-    for mut child in children().drain(..) {
+///
+/// Returns the list still locked: the caller holds it until the process
+/// exits, so the main thread, which locks it around every spawn, cannot
+/// start another program in the meantime.
+pub fn kill_all() -> MutexGuard<'static, Vec<Child>> {
+    let mut children = children();
+    for mut child in children.drain(..) {
         let _ = child.kill();
         let _ = child.wait();
     }
+    children
 }
 
 /// What to do with a child's output.
@@ -191,6 +214,8 @@ impl Running {
         if let Some(dir) = dir {
             command.current_dir(dir);
         }
+        // Locked from spawn to push, so a Ctrl-C cannot miss this child.
+        let mut children = children();
         let mut child = command.spawn().with_context(|| {
             format!(
                 "无法启动 {label}（{}）",
@@ -205,7 +230,7 @@ impl Running {
             forward(stderr, label, output, Some(sender));
         }
         let id = child.id();
-        children().push(child);
+        children.push(child);
         Ok(Running {
             id,
             label: label.to_string(),
@@ -256,7 +281,7 @@ impl Running {
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .is_ok()
         {}
-        match wait_child(self.id, Some(deadline))? {
+        match wait_child(self.id, &self.label, Some(deadline))? {
             Some(status) => Ok(status.success()),
             // Still in CHILDREN, so dropping `self` on the way out kills it.
             None => bail!("{} 在 {} 秒内没有结束", self.label, patience.as_secs()),

@@ -6,7 +6,7 @@
 //! every exchange did.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -184,14 +184,12 @@ fn tls(settings: &Settings) -> Result<()> {
 static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes every temporary folder still registered; called on Ctrl-C.
-pub fn remove_temp_dirs() {
-    for dir in TEMP_DIRS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .drain(..)
-    {
+pub fn remove_temp_dirs() -> MutexGuard<'static, Vec<PathBuf>> {
+    let mut dirs = TEMP_DIRS.lock().unwrap_or_else(PoisonError::into_inner);
+    for dir in dirs.drain(..) {
         let _ = std::fs::remove_dir_all(dir);
     }
+    dirs // still locked: no new folder can appear before the process exits
 }
 
 /// A folder under the system's temp dir, removed when dropped.
@@ -204,12 +202,11 @@ impl TempDir {
         let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("socket-workshop-{}-{n}", std::process::id());
         let path = std::env::temp_dir().join(name);
+        // Locked from creation to registration, so a Ctrl-C cannot miss it.
+        let mut dirs = TEMP_DIRS.lock().unwrap_or_else(PoisonError::into_inner);
         std::fs::create_dir_all(&path)
             .with_context(|| format!("无法创建临时目录 {}", path.display()))?;
-        TEMP_DIRS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(path.clone());
+        dirs.push(path.clone());
         Ok(TempDir(path))
     }
 

@@ -99,7 +99,7 @@ fn ctrl_c_leaves_no_process_and_no_file_behind() {
     interrupt_leaves_nothing_behind("-INT");
 }
 
-/// `kill` (SIGTERM), as an IDE's stop button or a closing terminal sends.
+/// `kill` (SIGTERM), which is what an IDE's stop button usually sends.
 #[cfg(unix)]
 #[test]
 fn sigterm_leaves_no_process_and_no_file_behind() {
