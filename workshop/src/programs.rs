@@ -64,16 +64,17 @@ pub fn build(packages: &[&str], examples: bool) -> Result<()> {
     // The cargo that ran us may have been given --target-dir (and --target):
     // build into the same folder. Cargo marks a target folder's root with
     // CACHEDIR.TAG; we sit in ROOT/PROFILE or, with --target, ROOT/TRIPLE/PROFILE.
+    // Cargo tags ROOT/TRIPLE as well, so the longer layout is tried first.
     let is_root = |folder: &Path| folder.join("CACHEDIR.TAG").exists();
     match (dir.parent(), dir.parent().and_then(Path::parent)) {
-        (Some(root), _) if is_root(root) => {
-            command.arg("--target-dir").arg(root);
-        }
         (Some(triple), Some(root)) if is_root(root) => {
             command.arg("--target-dir").arg(root);
             command
                 .arg("--target")
                 .arg(triple.file_name().unwrap_or_default());
+        }
+        (Some(root), _) if is_root(root) => {
+            command.arg("--target-dir").arg(root);
         }
         _ => {} // unknown layout: let cargo's own settings decide
     }
