@@ -103,8 +103,10 @@ pub fn no_udp_reply(
     )
 }
 
-/// What a server logs when one client misbehaves: a short reason, no advice,
-/// because the fault is the peer's and the server simply carries on.
+/// What a server logs when one client misbehaves, or `accept` fails: a short
+/// reason and no advice, because the fault is the peer's and the server
+/// simply carries on. The one exception is running out of file descriptors,
+/// which is the server's own limit and has a fix.
 pub fn peer(error: &io::Error) -> String {
     match error.kind() {
         // Unix reports an expired read timeout as WouldBlock, Windows as TimedOut.
