@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 
+use crate::DEFAULT_ADDR;
 use crate::addr::HostPort;
-use crate::{DEFAULT_ADDR, errors};
 
 /// What a program accepts, written once and used both to parse the command
 /// line and to print `--help`.
@@ -83,18 +83,29 @@ pub enum Parsed {
 }
 
 impl Usage {
-    /// Parses `std::env::args`, prints help or a usage error if asked or
-    /// needed, otherwise runs `program` and reports its error as one line.
-    pub fn run(&self, program: fn(Args) -> Result<()>) -> ExitCode {
+    /// Reads the program's own command line.
+    ///
+    /// `--help` and a mistyped command line are dealt with here: the help
+    /// text, or one Chinese line saying what is wrong, is printed, and the
+    /// exit code to end with comes back as the error. So `main` reads:
+    ///
+    /// ```text
+    /// let args = match USAGE.parse_command_line() {
+    ///     Ok(args) => args,
+    ///     Err(exit_code) => return exit_code, // --help 或用法错误，已经打印过了
+    /// };
+    /// ```
+    pub fn parse_command_line(&self) -> Result<Args, ExitCode> {
         match self.parse(std::env::args_os().skip(1)) {
+            Ok(Parsed::Run(args)) => Ok(args),
             Ok(Parsed::Help) => {
                 crate::say!("{}", self.help().trim_end());
-                ExitCode::SUCCESS
+                Err(ExitCode::SUCCESS)
             }
-            Ok(Parsed::Run(args)) => errors::report(program(args)),
+            // 用法错误的退出码是 2，与运行时出错的 1 区分开（命令行工具的惯例）。
             Err(error) => {
                 crate::esay!("错误: {error:#}（运行 {} --help 查看用法）", self.program);
-                ExitCode::from(2)
+                Err(ExitCode::from(2))
             }
         }
     }

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
 use common::cli::{Args, Usage};
-use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, say, show_bytes};
+use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, errors, say, show_bytes};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
@@ -59,10 +59,18 @@ const USAGE: Usage = Usage {
 };
 
 fn main() -> ExitCode {
-    USAGE.run(talk)
+    // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
+    let args = match USAGE.parse_command_line() {
+        Ok(args) => args,
+        Err(exit_code) => return exit_code,
+    };
+    // 2. 做本章的事。
+    let result = talk(&args);
+    // 3. 出错时打印一行中文说明，以非零状态退出。
+    errors::report(result)
 }
 
-fn talk(args: Args) -> Result<()> {
+fn talk(args: &Args) -> Result<()> {
     let server_address = &args.addr;
     // message = b'你好，服务器！'（在连接之前取出来：空消息在这里就被拒绝，不必先握手）
     let message = args.message(TCP_MESSAGE)?;

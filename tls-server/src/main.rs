@@ -58,10 +58,18 @@ const USAGE: Usage = Usage {
 };
 
 fn main() -> ExitCode {
-    USAGE.run(serve)
+    // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
+    let args = match USAGE.parse_command_line() {
+        Ok(args) => args,
+        Err(exit_code) => return exit_code,
+    };
+    // 2. 做本章的事。
+    let result = serve(&args);
+    // 3. 出错时打印一行中文说明，以非零状态退出。
+    errors::report(result)
 }
 
-fn serve(args: Args) -> Result<()> {
+fn serve(args: &Args) -> Result<()> {
     let server_address = &args.addr;
     // ANCHOR: context
     // context.load_cert_chain(certfile='server.crt', keyfile='server.key')

@@ -45,10 +45,18 @@ const USAGE: Usage = Usage {
 };
 
 fn main() -> ExitCode {
-    USAGE.run(talk)
+    // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
+    let args = match USAGE.parse_command_line() {
+        Ok(args) => args,
+        Err(exit_code) => return exit_code,
+    };
+    // 2. 做本章的事。
+    let result = talk(&args);
+    // 3. 出错时打印一行中文说明，以非零状态退出。
+    errors::report(result)
 }
 
-fn talk(args: Args) -> Result<()> {
+fn talk(args: &Args) -> Result<()> {
     // message = b'你好，UDP 服务器！'
     let message = args.message(UDP_MESSAGE)?;
     let addresses = args.addr.resolve()?;
