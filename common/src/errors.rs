@@ -14,8 +14,11 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 
+use crate::addr::HostPort;
+
 /// 绑定地址失败时的说明（原文：`print(f'绑定地址时出错: {e}')`）。
-pub fn bind(addr: &impl Display, port: u16, error: &io::Error) -> anyhow::Error {
+pub fn bind(addr: &HostPort, error: &io::Error) -> anyhow::Error {
+    let port = addr.port;
     let why = match error.kind() {
         ErrorKind::AddrInUse => format!(
             "{addr} 已被占用。也许上一次启动的服务器还没关掉；请先关掉它，或换一个端口（端口写 0 让系统挑一个空闲的）"
@@ -163,18 +166,22 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
 mod tests {
     use super::*;
 
+    fn host(text: &str) -> HostPort {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn a_busy_port_keeps_the_articles_wording_and_names_the_address() {
         let error = io::Error::from(ErrorKind::AddrInUse);
-        let line = bind(&"localhost:9999", 9999, &error).to_string();
+        let line = bind(&host("localhost:9999"), &error).to_string();
         assert!(line.starts_with("绑定地址时出错: localhost:9999 已被占用"));
     }
 
     #[test]
     fn permission_denied_mentions_low_ports_only_for_low_ports() {
         let error = io::Error::from(ErrorKind::PermissionDenied);
-        assert!(bind(&"x:80", 80, &error).to_string().contains("1024"));
-        assert!(!bind(&"x:8080", 8080, &error).to_string().contains("1024"));
+        assert!(bind(&host("x:80"), &error).to_string().contains("1024"));
+        assert!(!bind(&host("x:8080"), &error).to_string().contains("1024"));
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn serve(args: &Args) -> Result<()> {
     // 创建 Socket、绑定地址、监听连接：socket() + bind() + listen(5)
     // 在 std 里是一次 TcpListener::bind。积压队列长度由 std 决定，不是参数。
     let server_socket = TcpListener::bind(server_address.bind_address()?)
-        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+        .map_err(|e| errors::bind(server_address, &e))?;
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     // print('等待客户端连接...')，后面加上真正绑定的地址：端口写 0 时可以看到系统挑的端口。
     say!("等待客户端连接... {}", server_socket.local_addr()?);

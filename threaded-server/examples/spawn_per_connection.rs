@@ -57,7 +57,7 @@ fn main() -> ExitCode {
 fn serve(args: &Args) -> Result<()> {
     let server_address = &args.addr;
     let server_socket = TcpListener::bind(server_address.bind_address()?)
-        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+        .map_err(|e| errors::bind(server_address, &e))?;
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
 

@@ -83,7 +83,7 @@ fn serve(args: &Args) -> Result<()> {
     let server_address = &args.addr;
     // server_socket.bind(server_address); server_socket.listen(5)
     let server_socket = TcpListener::bind(server_address.bind_address()?)
-        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+        .map_err(|e| errors::bind(server_address, &e))?;
 
     // ANCHOR: pool
     // 原文每来一个连接就 threading.Thread(...).start()，线程数没有上限。

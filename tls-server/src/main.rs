@@ -81,7 +81,7 @@ fn serve(args: &Args) -> Result<()> {
     // ANCHOR: bind
     // server_socket.bind(server_address) + server_socket.listen(5)
     let server_socket = TcpListener::bind(server_address.bind_address()?)
-        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+        .map_err(|e| errors::bind(server_address, &e))?;
     let local_addr = server_socket.local_addr()?;
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     say!("等待 TLS 客户端连接... {local_addr}");

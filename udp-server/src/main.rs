@@ -59,7 +59,7 @@ fn serve(args: &Args) -> Result<()> {
     // socket.socket(socket.AF_INET, socket.SOCK_DUDP) + server_socket.bind(server_address)
     // 原文的 SOCK_DUDP 并不存在，应为 SOCK_DGRAM；UdpSocket 就是 SOCK_DGRAM 类型的 Socket。
     let server_socket = UdpSocket::bind(server_address.bind_address()?)
-        .map_err(|e| errors::bind(server_address, server_address.port, &e))?;
+        .map_err(|e| errors::bind(server_address, &e))?;
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
     say!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
