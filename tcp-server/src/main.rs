@@ -1,14 +1,17 @@
 //! 原文「常见实践 / 简单的 TCP 服务器」的 Rust 版本：一次服务一个客户端。
 //!
 //! It accepts a connection, reads once (up to 1024 bytes), prints what came,
-//! replies `数据已收到` and closes, exactly like the article's Python loop.
-//! Two things differ, both fixes:
+//! replies `数据已收到` and closes, exactly like the article's Python loop,
+//! and every one of those socket calls is in this file. Three things differ,
+//! all fixes:
 //!
-//! - a client that connects and says nothing is dropped after 5 seconds
-//!   (the article's `recv` would wait for it forever, and nobody else would
-//!   be served meanwhile);
+//! - each client gets 5 seconds for the whole exchange; one that connects and
+//!   says nothing is dropped then (the article's `recv` would wait for it
+//!   forever, and nobody else would be served meanwhile);
 //! - an error with one client is logged and the loop goes on; only a failure
-//!   to bind ends the program.
+//!   to bind ends the program;
+//! - before closing, bytes the client sent beyond the one read are read away,
+//!   so the close is a polite FIN and not a reset that can destroy the reply.
 //!
 //! Run it, then `tcp-client` in a second terminal:
 //!
@@ -17,13 +20,14 @@
 //! cargo run -p tcp-server -- 127.0.0.1:0   # let the OS pick a free port
 //! ```
 
-use std::net::TcpListener;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use common::cli::{Args, Usage};
-use common::errors;
-use common::say;
+use common::deadline::Deadline;
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
 
 const USAGE: Usage = Usage {
     program: "tcp-server",
@@ -68,13 +72,79 @@ fn serve(args: &Args) -> Result<()> {
     // ANCHOR: accept_loop
     loop {
         // connection, client_address = server_socket.accept()
-        match server_socket.accept() {
-            Ok((connection, client_address)) => {
-                common::handle_connection(connection, client_address)
-            }
+        let (mut connection, client_address) = match server_socket.accept() {
+            Ok(accepted) => accepted,
             // 例如客户端在排队时就断开了，或者文件描述符用完了：记下来，继续等下一个。
-            Err(e) => common::accept_failed(&e),
+            Err(e) => {
+                common::accept_failed(&e);
+                continue;
+            }
+        };
+        // 原文没有时限：连上却不发数据的客户端会让 recv 永远等下去，后面的人都得等着。
+        // 这里整个对话（读、写、关闭）共用一个 5 秒的期限，每次读写前把超时设成剩下的时间。
+        let deadline = Deadline::after(IO_TIMEOUT);
+        // try:
+        if let Err(e) = receive_and_reply(&mut connection, client_address, deadline) {
+            esay!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
         }
+        // finally: connection.close()
+        close_politely(connection, deadline);
     }
     // ANCHOR_END: accept_loop
 }
+
+// ANCHOR: receive_and_reply
+/// The body of the article's `try:`: read once, print, reply.
+fn receive_and_reply(
+    connection: &mut TcpStream,
+    client_address: SocketAddr,
+    deadline: Deadline,
+) -> io::Result<()> {
+    // data = connection.recv(1024)
+    // 和原文一样只读一次。TCP 是字节流，一次 read 拿到的可能只是消息的一部分；
+    // 本章的消息很短，一次足够。更长的消息怎样读完整，见文档「小结与进阶」。
+    let mut data = [0; BUFFER_SIZE];
+    deadline.apply(connection)?;
+    let received = connection.read(&mut data)?;
+
+    // if data: —— 读到 0 字节表示客户端什么也没发就关闭了连接。
+    if received == 0 {
+        esay!("客户端 {client_address} 没有发送数据就关闭了连接");
+        return Ok(());
+    }
+    // print(f'收到来自 {client_address} 的数据: {data.decode()}')
+    // 不是合法 UTF-8 的字节显示成 �，而不是像 Python 那样抛出 UnicodeDecodeError。
+    say!(
+        "收到来自 {client_address} 的数据: {}",
+        show_bytes(&data[..received])
+    );
+    // connection.sendall(b'数据已收到') —— write_all 就是 sendall：写完每个字节才返回。
+    deadline.apply(connection)?;
+    connection.write_all(TCP_REPLY.as_bytes())
+}
+// ANCHOR_END: receive_and_reply
+
+// ANCHOR: close_politely
+/// `connection.close()`, politely.
+///
+/// Closing a socket while bytes the client sent are still unread does not
+/// end the connection with a FIN; it resets it (RST), and a reset can
+/// destroy the reply before the client has read it (Windows does). So first
+/// `shutdown(Write)`: the client sees the end of the reply at once. Then
+/// read away whatever the client still sends until it closes its side too,
+/// bounded by the deadline and by 1 MiB, so a client that never stops
+/// sending still gets its reset.
+fn close_politely(mut connection: TcpStream, deadline: Deadline) {
+    let _ = connection.shutdown(Shutdown::Write);
+    let mut scratch = [0; BUFFER_SIZE];
+    for _ in 0..BUFFER_SIZE {
+        let read = deadline
+            .apply(&connection)
+            .and_then(|()| connection.read(&mut scratch));
+        if !matches!(read, Ok(received) if received > 0) {
+            break; // 0：客户端也关闭了；出错或到期：不再等。
+        }
+    }
+    // connection 在这里离开作用域被 drop，连接随之关闭。
+}
+// ANCHOR_END: close_politely

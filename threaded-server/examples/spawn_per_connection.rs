@@ -21,14 +21,15 @@
 //! cargo run -p threaded-server --example spawn_per_connection -- 127.0.0.1:0
 //! ```
 
-use std::net::TcpListener;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
 
 use anyhow::Result;
 use common::cli::{Args, Usage};
-use common::errors;
-use common::{esay, say};
+use common::deadline::Deadline;
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
 
 const USAGE: Usage = Usage {
     program: "spawn_per_connection",
@@ -69,7 +70,7 @@ fn serve(args: &Args) -> Result<()> {
                 // client_thread = threading.Thread(target=handle_connection, args=(connection, client_address))
                 // client_thread.start()
                 let spawned = thread::Builder::new()
-                    .spawn(move || common::handle_connection(connection, client_address));
+                    .spawn(move || handle_connection(connection, client_address));
                 if let Err(e) = spawned {
                     esay!("无法为 {client_address} 创建线程（线程太多了？）: {e}");
                 }
@@ -78,4 +79,64 @@ fn serve(args: &Args) -> Result<()> {
         }
     }
     // ANCHOR_END: spawn
+}
+
+/// The article's `handle_connection`, the same as `threaded-server`'s, so
+/// that the benchmark compares only how threads are made.
+fn handle_connection(mut connection: TcpStream, client_address: SocketAddr) {
+    // 整个对话共用一个 5 秒的期限：一个不说话的客户端最多占着这个工作线程 5 秒。
+    let deadline = Deadline::after(IO_TIMEOUT);
+    // try:
+    if let Err(e) = receive_and_reply(&mut connection, client_address, deadline) {
+        esay!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
+    }
+    // finally: connection.close()
+    close_politely(connection, deadline);
+}
+
+fn receive_and_reply(
+    connection: &mut TcpStream,
+    client_address: SocketAddr,
+    deadline: Deadline,
+) -> io::Result<()> {
+    // data = connection.recv(1024)
+    let mut data = [0; BUFFER_SIZE];
+    deadline.apply(connection)?;
+    let received = connection.read(&mut data)?;
+    // if data:
+    if received == 0 {
+        esay!("客户端 {client_address} 没有发送数据就关闭了连接");
+        return Ok(());
+    }
+    // print(f'收到来自 {client_address} 的数据: {data.decode()}')
+    say!(
+        "收到来自 {client_address} 的数据: {}",
+        show_bytes(&data[..received])
+    );
+    // connection.sendall(b'数据已收到')
+    deadline.apply(connection)?;
+    connection.write_all(TCP_REPLY.as_bytes())
+}
+
+/// `connection.close()`, politely.
+///
+/// Closing a socket while bytes the client sent are still unread does not
+/// end the connection with a FIN; it resets it (RST), and a reset can
+/// destroy the reply before the client has read it (Windows does). So first
+/// `shutdown(Write)`: the client sees the end of the reply at once. Then
+/// read away whatever the client still sends until it closes its side too,
+/// bounded by the deadline and by 1 MiB, so a client that never stops
+/// sending still gets its reset.
+fn close_politely(mut connection: TcpStream, deadline: Deadline) {
+    let _ = connection.shutdown(Shutdown::Write);
+    let mut scratch = [0; BUFFER_SIZE];
+    for _ in 0..BUFFER_SIZE {
+        let read = deadline
+            .apply(&connection)
+            .and_then(|()| connection.read(&mut scratch));
+        if !matches!(read, Ok(received) if received > 0) {
+            break; // 0：客户端也关闭了；出错或到期：不再等。
+        }
+    }
+    // connection 在这里离开作用域被 drop，连接随之关闭。
 }

@@ -18,7 +18,8 @@
 //! cargo run -p threaded-server -- 127.0.0.1:0 --threads 8
 //! ```
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,8 +27,8 @@ use std::thread;
 
 use anyhow::{Context, Result, bail};
 use common::cli::{Args, Usage};
-use common::errors;
-use common::say;
+use common::deadline::Deadline;
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
 
 /// 默认的工作线程数：够一个教室的同学同时连接。
 const DEFAULT_THREADS: usize = 256;
@@ -134,7 +135,70 @@ fn work(clients: &Mutex<Receiver<Client>>) {
         let Ok((connection, client_address)) = next else {
             return; // 通道已关闭：服务器正在退出。
         };
-        common::handle_connection(connection, client_address);
+        handle_connection(connection, client_address);
     }
 }
 // ANCHOR_END: worker
+
+// ANCHOR: handle_connection
+/// 原文的 `handle_connection(connection, client_address)`，在工作线程里运行。
+/// The same steps as `tcp-server`'s loop body, written out again here so
+/// that this file reads alone, as the article writes them out again too.
+fn handle_connection(mut connection: TcpStream, client_address: SocketAddr) {
+    // 整个对话共用一个 5 秒的期限：一个不说话的客户端最多占着这个工作线程 5 秒。
+    let deadline = Deadline::after(IO_TIMEOUT);
+    // try:
+    if let Err(e) = receive_and_reply(&mut connection, client_address, deadline) {
+        esay!("与客户端 {client_address} 通信时出错: {}", errors::peer(&e));
+    }
+    // finally: connection.close()
+    close_politely(connection, deadline);
+}
+
+fn receive_and_reply(
+    connection: &mut TcpStream,
+    client_address: SocketAddr,
+    deadline: Deadline,
+) -> io::Result<()> {
+    // data = connection.recv(1024)
+    let mut data = [0; BUFFER_SIZE];
+    deadline.apply(connection)?;
+    let received = connection.read(&mut data)?;
+    // if data:
+    if received == 0 {
+        esay!("客户端 {client_address} 没有发送数据就关闭了连接");
+        return Ok(());
+    }
+    // print(f'收到来自 {client_address} 的数据: {data.decode()}')
+    say!(
+        "收到来自 {client_address} 的数据: {}",
+        show_bytes(&data[..received])
+    );
+    // connection.sendall(b'数据已收到')
+    deadline.apply(connection)?;
+    connection.write_all(TCP_REPLY.as_bytes())
+}
+
+/// `connection.close()`, politely.
+///
+/// Closing a socket while bytes the client sent are still unread does not
+/// end the connection with a FIN; it resets it (RST), and a reset can
+/// destroy the reply before the client has read it (Windows does). So first
+/// `shutdown(Write)`: the client sees the end of the reply at once. Then
+/// read away whatever the client still sends until it closes its side too,
+/// bounded by the deadline and by 1 MiB, so a client that never stops
+/// sending still gets its reset.
+fn close_politely(mut connection: TcpStream, deadline: Deadline) {
+    let _ = connection.shutdown(Shutdown::Write);
+    let mut scratch = [0; BUFFER_SIZE];
+    for _ in 0..BUFFER_SIZE {
+        let read = deadline
+            .apply(&connection)
+            .and_then(|()| connection.read(&mut scratch));
+        if !matches!(read, Ok(received) if received > 0) {
+            break; // 0：客户端也关闭了；出错或到期：不再等。
+        }
+    }
+    // connection 在这里离开作用域被 drop，连接随之关闭。
+}
+// ANCHOR_END: handle_connection

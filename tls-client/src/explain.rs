@@ -21,15 +21,9 @@ use std::io::{self, ErrorKind};
 
 use anyhow::anyhow;
 use common::addr::HostPort;
+use common::tls::tls_error;
 use common::{CLIENT_TIMEOUT, errors};
 use rustls::{CertificateError, InvalidMessage};
-
-/// The `rustls::Error` inside an `io::Error` from `complete_io` or `Stream`.
-fn tls_error(error: &io::Error) -> Option<&rustls::Error> {
-    error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-}
 
 // ANCHOR: handshake
 /// Why the handshake with `server` failed, as one line with a fix.

@@ -22,15 +22,16 @@
 mod explain;
 mod trust;
 
-use std::io::{self, ErrorKind, Write};
-use std::net::TcpStream;
+use std::io::{self, ErrorKind, Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
 use common::cli::{Args, Usage};
-use common::{CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, errors, say, show_bytes};
+use common::deadline::{Deadline, Guarded};
+use common::tls::negotiated;
+use common::{BUFFER_SIZE, CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, errors, say, show_bytes};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
@@ -83,28 +84,39 @@ fn talk(args: &Args) -> Result<()> {
 
     // ANCHOR: connect
     // client_socket.connect(server_address)：带超时，依次尝试名字解析出的每个地址。
-    let mut client_socket = addr::connect_tcp(server_address, IO_TIMEOUT)?;
-    common::set_timeouts(&client_socket, CLIENT_TIMEOUT)?;
+    let client_socket = addr::connect_tcp(server_address, IO_TIMEOUT)?;
+    // 握手、发送、读完回复一共最多 10 秒。握手要读好几次，所以这必须是整个对话的期限：
+    // guard 在每次读写之前把超时设成离期限还剩的时间，而不是每次各等 10 秒。
+    let deadline = Deadline::after(CLIENT_TIMEOUT);
+    let mut socket = deadline.guard(&client_socket);
     // 原文的 wrap_socket：给这条 TCP 连接配上 TLS 状态（只有配置有误时才会失败）。
     let mut tls = ClientConnection::new(config, server_name)?;
-    handshake(&mut tls, &mut client_socket)
+    handshake(&mut tls, &mut socket)
         .map_err(|e| explain::handshake(&e, server_address, ca_file))?;
-    let agreed = agreed(&tls);
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic。
-    say!("已与 {server_address} 建立 TLS 连接（{agreed}），服务器的证书验证通过");
+    say!(
+        "已与 {server_address} 建立 TLS 连接（{}），服务器的证书验证通过",
+        negotiated(&tls)
+    );
     // ANCHOR_END: connect
 
     // ANCHOR: exchange
     // 握手之后，Stream 让 TLS 连接用起来和 TcpStream 一样：写进去的加密发出，读到的已解密。
-    let mut stream = rustls::Stream::new(&mut tls, &mut client_socket);
+    let mut stream = rustls::Stream::new(&mut tls, &mut socket);
     // client_socket.sendall(message)
     stream
         .write_all(message.as_bytes())
         .and_then(|()| stream.flush())
         .map_err(|e| explain::exchange(server_address, &e))?;
-    // data = client_socket.recv(1024)
-    let data =
-        common::read_reply(&mut stream).map_err(|e| explain::exchange(server_address, &e))?;
+    // data = client_socket.recv(1024)：读到服务器关闭连接为止，最多 1024 字节。
+    let mut data = Vec::new();
+    if let Err(e) = stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
+        // 服务器没发 close_notify 就关了连接（原文的 Python 服务器就是这样）：
+        // rustls 报告 UnexpectedEof。回复已经收到的话，照样显示。
+        if data.is_empty() || !is_cut_short(&e) {
+            return Err(explain::exchange(server_address, &e));
+        }
+    }
     if data.is_empty() {
         bail!("服务器 {server_address} 没有回复任何数据就关闭了连接");
     }
@@ -141,7 +153,7 @@ fn server_name(server: &HostPort) -> Result<ServerName<'static>> {
 // ANCHOR_END: client_config
 
 /// Runs the handshake to the end; this is where the certificate is checked.
-fn handshake(tls: &mut ClientConnection, socket: &mut TcpStream) -> io::Result<()> {
+fn handshake(tls: &mut ClientConnection, socket: &mut Guarded) -> io::Result<()> {
     while tls.is_handshaking() {
         if tls.complete_io(socket)? == (0, 0) {
             return Err(ErrorKind::UnexpectedEof.into());
@@ -150,10 +162,14 @@ fn handshake(tls: &mut ClientConnection, socket: &mut TcpStream) -> io::Result<(
     Ok(())
 }
 
-/// What the handshake agreed on, e.g. `TLSv1_3，TLS13_AES_256_GCM_SHA384`.
-fn agreed(tls: &ClientConnection) -> String {
-    match (tls.protocol_version(), tls.negotiated_cipher_suite()) {
-        (Some(version), Some(suite)) => format!("{version:?}，{:?}", suite.suite()),
-        _ => "版本和算法未知".to_string(),
-    }
+/// The connection ended early without an error of its own: no
+/// `close_notify`, a reset, or the deadline, after part of the reply.
+fn is_cut_short(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::TimedOut
+            | ErrorKind::WouldBlock
+    )
 }

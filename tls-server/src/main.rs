@@ -22,14 +22,16 @@
 mod certs;
 mod peer;
 
-use std::io::{self, ErrorKind};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
 use common::cli::{Args, Usage};
-use common::{errors, esay, say};
+use common::deadline::{Deadline, Guarded};
+use common::tls::negotiated;
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
 use rustls::{ServerConfig, ServerConnection};
 
 const USAGE: Usage = Usage {
@@ -125,10 +127,14 @@ fn tls_config(files: &certs::CertFiles) -> Result<Arc<ServerConfig>> {
 /// `try/finally`.
 fn handle_connection(
     context: &Arc<ServerConfig>,
-    mut connection: TcpStream,
+    connection: TcpStream,
     client_address: SocketAddr,
 ) {
-    let mut tls = match handshake(context, &mut connection) {
+    // 原文没有时限。握手、读请求、写回复一共 5 秒：握手要读写好几次，每次读各给 5 秒的话，
+    // 一个每 4 秒挤出一个字节的客户端能一直占着服务器。guard 让每次读写都只能用剩下的时间。
+    let deadline = Deadline::after(IO_TIMEOUT);
+    let mut socket = deadline.guard(&connection);
+    let mut tls = match handshake(context, &mut socket) {
         Ok(tls) => tls,
         Err(e) => {
             let why = peer::handshake_failure(&e);
@@ -136,29 +142,25 @@ fn handle_connection(
             return;
         }
     };
-    let agreed = peer::describe(&tls);
-    say!("与 {client_address} 完成 TLS 握手：{agreed}");
-    if let Err(e) = receive_and_reply(&mut tls, &mut connection, client_address) {
+    say!("与 {client_address} 完成 TLS 握手：{}", negotiated(&tls));
+    // try:
+    if let Err(e) = receive_and_reply(&mut tls, &mut socket, client_address) {
         let why = peer::explain(&e);
         esay!("与客户端 {client_address} 通信时出错: {why}");
     }
-    // finally: connection.close() —— 连接在这里离开作用域被 drop，随之关闭。
+    // finally: connection.close()
+    close_politely(connection, deadline);
 }
 
 /// The article wraps the listening socket (`context.wrap_socket(server_socket,
 /// server_side=True)`) and the handshake hides inside `accept()`. rustls wraps
 /// each accepted connection instead: one `ServerConnection` per client.
-fn handshake(
-    context: &Arc<ServerConfig>,
-    connection: &mut TcpStream,
-) -> io::Result<ServerConnection> {
-    // 和 tcp-server 一样有超时：连上却不握手的客户端不能把所有人都堵住。
-    common::set_timeouts(connection, common::IO_TIMEOUT)?;
+fn handshake(context: &Arc<ServerConfig>, socket: &mut Guarded) -> io::Result<ServerConnection> {
     // 只会因为 ServerConfig 的 max_fragment_size 设错而失败，本程序没有设它。
     let mut tls = ServerConnection::new(Arc::clone(context)).map_err(io::Error::other)?;
     while tls.is_handshaking() {
         // complete_io 读写 TCP，直到握手有了进展；一点进展也没有说明对方已经走了。
-        if tls.complete_io(connection)? == (0, 0) {
+        if tls.complete_io(socket)? == (0, 0) {
             return Err(ErrorKind::UnexpectedEof.into());
         }
     }
@@ -167,20 +169,59 @@ fn handshake(
 
 fn receive_and_reply(
     tls: &mut ServerConnection,
-    connection: &mut TcpStream,
+    socket: &mut Guarded,
     client_address: SocketAddr,
 ) -> io::Result<()> {
     // 握手之后，Stream 把 TLS 连接和 TCP 连接合成一个普通的 Read + Write：
     // 读到的是解密后的数据，写进去的会被加密。
-    let mut stream = rustls::Stream::new(&mut *tls, &mut *connection);
-    // try: 读一次、打印、回复“数据已收到”——和 tcp-server 是同一个函数，只是换成了 TLS 流。
-    if !common::answer_once(&mut stream, &client_address)? {
-        return Ok(()); // 客户端什么也没发就走了，也就不必道别。
+    let mut stream = rustls::Stream::new(&mut *tls, &mut *socket);
+    // data = connection.recv(1024) —— 和 tcp-server 一样只读一次。
+    let mut data = [0; BUFFER_SIZE];
+    let received = match stream.read(&mut data) {
+        Ok(received) => received,
+        // 客户端没发 close_notify 就断开：rustls 报告 UnexpectedEof，也就是“什么都没发”。
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => 0,
+        Err(e) => return Err(e),
+    };
+    // if data:
+    if received == 0 {
+        esay!("客户端 {client_address} 没有发送数据就关闭了连接");
+        return Ok(()); // 客户端已经走了，也就不必道别。
     }
+    // print(f'收到来自 {client_address} 的数据: {data.decode()}')
+    say!(
+        "收到来自 {client_address} 的数据: {}",
+        show_bytes(&data[..received])
+    );
+    // connection.sendall(b'数据已收到')
+    stream.write_all(TCP_REPLY.as_bytes())?;
     // 原文没有这一步：发送 close_notify 告诉对方“回复到此为止”，再把它真正写出去。
     // 不发的话，客户端分不清回复是说完了，还是连接被人掐断了。
     tls.send_close_notify();
-    tls.complete_io(connection)?;
+    tls.complete_io(socket)?;
     Ok(())
+}
+
+/// `connection.close()`, politely.
+///
+/// Closing a socket while bytes the client sent are still unread does not
+/// end the connection with a FIN; it resets it (RST), and a reset can
+/// destroy the reply before the client has read it (Windows does). So first
+/// `shutdown(Write)`: the client sees the end of the reply at once. Then
+/// read away whatever the client still sends until it closes its side too,
+/// bounded by the deadline and by 1 MiB, so a client that never stops
+/// sending still gets its reset.
+fn close_politely(mut connection: TcpStream, deadline: Deadline) {
+    let _ = connection.shutdown(Shutdown::Write);
+    let mut scratch = [0; BUFFER_SIZE];
+    for _ in 0..BUFFER_SIZE {
+        let read = deadline
+            .apply(&connection)
+            .and_then(|()| connection.read(&mut scratch));
+        if !matches!(read, Ok(received) if received > 0) {
+            break; // 0：客户端也关闭了；出错或到期：不再等。
+        }
+    }
+    // connection 在这里离开作用域被 drop，连接随之关闭。
 }
 // ANCHOR_END: handle_connection

@@ -1,7 +1,7 @@
 //! 服务器日志里的原因：一个客户端出了问题，用一句中文记下来，然后接着服务下一个。
 //!
 //! rustls reports a TLS failure as an `io::Error` of kind `InvalidData` that
-//! wraps a `rustls::Error`; [`tls_error`] unwraps it. The cases worth their
+//! wraps a `rustls::Error`; `common::tls::tls_error` unwraps it. The cases worth their
 //! own sentence are the ones a learner causes while trying things out: a
 //! plaintext client, a client that does not trust our certificate, a client
 //! that hangs up or stays silent.
@@ -9,14 +9,8 @@
 use std::io::{self, ErrorKind};
 
 use common::errors;
-use rustls::{AlertDescription, InvalidMessage, ServerConnection};
-
-/// The `rustls::Error` inside an `io::Error` from `complete_io` or `Stream`.
-pub fn tls_error(error: &io::Error) -> Option<&rustls::Error> {
-    error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-}
+use common::tls::tls_error;
+use rustls::{AlertDescription, InvalidMessage};
 
 // ANCHOR: handshake_failure
 /// Why a handshake failed, for the server's log.
@@ -68,13 +62,5 @@ pub fn explain(error: &io::Error) -> String {
     match tls_error(error) {
         Some(e) => format!("TLS 错误（{e}）"),
         None => errors::peer(error),
-    }
-}
-
-/// What the handshake agreed on, e.g. `TLSv1_3，TLS13_AES_256_GCM_SHA384`.
-pub fn describe(tls: &ServerConnection) -> String {
-    match (tls.protocol_version(), tls.negotiated_cipher_suite()) {
-        (Some(version), Some(suite)) => format!("{version:?}，{:?}", suite.suite()),
-        _ => "版本和算法未知".to_string(),
     }
 }
