@@ -22,7 +22,7 @@ pub struct Usage {
     pub about: &'static str,
     /// 位置参数：(`[ADDR]`, 说明)。第一个总是地址。
     pub arguments: &'static [(&'static str, &'static str)],
-    /// 选项：(`--cert FILE`, 说明)。每个选项都带一个值。
+    /// 选项：(`--cert FILE`, 说明)。每个选项都带一个值，可以写多次（用 `Args::options` 取出全部的值）。
     pub options: &'static [(&'static str, &'static str)],
     /// 补充说明，例如超时和上限。
     pub notes: &'static [&'static str],
@@ -60,6 +60,15 @@ impl Args {
         self.options
             .iter()
             .find(|(known, _)| *known == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// 可以写多次的选项的全部值，按命令行上的顺序，例如
+    /// `--name a --name b` 的 `options("--name")` 是 `a`、`b`。
+    pub fn options<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.options
+            .iter()
+            .filter(move |(known, _)| *known == name)
             .map(|(_, value)| value.as_str())
     }
 
@@ -250,6 +259,15 @@ mod tests {
         assert_eq!(args.message("默认").unwrap(), "hi");
         assert_eq!(args.option("--cert"), Some("a.pem"));
         assert_eq!(run_args(&["--cert=b.pem"]).option("--cert"), Some("b.pem"));
+    }
+
+    #[test]
+    fn a_repeated_option_keeps_every_value_in_order() {
+        let args = run_args(&["--cert", "a", "x:1", "--cert=b", "--cert", "c"]);
+        assert_eq!(args.options("--cert").collect::<Vec<_>>(), ["a", "b", "c"]);
+        // option() is the first of them, as before.
+        assert_eq!(args.option("--cert"), Some("a"));
+        assert_eq!(run_args(&[]).options("--cert").count(), 0);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`addr`]: parsing `host:port`, and trying each address a name stands for;
 //! - [`cli`]: the tiny command-line parser behind every `--help`;
 //! - [`errors`]: turning an `io::Error` into one Chinese sentence with a fix;
+//! - [`files`]: reading a certificate or key only if it is a small regular file;
 //! - [`deadline`]: one time limit for a whole exchange, not one per read;
 //! - [`show_bytes`]: received bytes shown safely on a terminal;
 //! - [`say!`] and [`esay!`]: `println!`/`eprintln!` that cannot panic;
@@ -19,6 +20,7 @@ pub mod addr;
 pub mod cli;
 pub mod deadline;
 pub mod errors;
+pub mod files;
 #[cfg(feature = "tls")]
 pub mod tls;
 
