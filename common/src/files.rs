@@ -80,7 +80,7 @@ fn kind(metadata: &Metadata) -> &'static str {
     if kind.is_dir() {
         "一个目录"
     } else if kind.is_char_device() {
-        "一个字符设备（例如 /dev/zero）"
+        "一个字符设备"
     } else if kind.is_block_device() {
         "一个块设备（磁盘）"
     } else if kind.is_fifo() {
