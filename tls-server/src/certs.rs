@@ -192,11 +192,9 @@ fn cannot_read(problem: &FileProblem, path: &Path, wanted: Wanted) -> anyhow::Er
             "找不到{what}文件 {}：请检查 {option} 的路径（两个选项都不给时，tls-server 会在当前目录生成 server.crt 和 server.key）",
             path.display()
         ),
-        problem => anyhow!(problem.explain(
-            what,
-            path,
-            &format!("{option} 要指向 PEM 格式的{what}文件")
-        )),
+        problem => {
+            anyhow!(problem.explain(what, path, &format!("{option} 要指向 PEM 格式的{what}文件")))
+        }
     }
 }
 
@@ -420,7 +418,10 @@ mod tests {
     #[test]
     fn a_half_pair_names_both_files() {
         let line = half_pair(Path::new("server.key"), Path::new("server.crt"));
-        assert!(line.starts_with("当前目录里有 server.key，却没有 server.crt"), "{line}");
+        assert!(
+            line.starts_with("当前目录里有 server.key，却没有 server.crt"),
+            "{line}"
+        );
         let line = half_pair(Path::new("a/t.crt"), Path::new("a/t.key"));
         assert!(line.starts_with("有 a/t.crt，却没有 a/t.key"), "{line}");
     }

@@ -136,7 +136,8 @@ fn generate_under(lock: &Lock, names: &[String]) -> Result<Option<Made>> {
     if pair.one_present() {
         bail!(pair.half());
     }
-    let (cert_pem, key_pem) = self_signed(names).map_err(|e| anyhow!("生成自签名证书时出错：{e}"))?;
+    let (cert_pem, key_pem) =
+        self_signed(names).map_err(|e| anyhow!("生成自签名证书时出错：{e}"))?;
     match place_pair(pair, &cert_pem, &key_pem) {
         Ok(()) => Ok(Some(Made::Here)),
         Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(None),
