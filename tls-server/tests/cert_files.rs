@@ -5,7 +5,6 @@
 //! server is the real binary, started in a temporary folder on port 0.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -188,6 +187,7 @@ fn start_up_time() -> Duration {
 #[cfg(unix)]
 #[test]
 fn a_sigterm_at_any_moment_of_start_up_leaves_nothing_or_a_whole_pair() {
+    use std::collections::BTreeMap;
     use std::os::unix::process::ExitStatusExt;
     if Command::new("kill").arg("-l").output().is_err() {
         skip("kill is not on PATH");
