@@ -84,6 +84,10 @@ pub fn choose<'a>(
         return Ok(files);
     }
     if files.cert == files.key {
+        // 证书和私钥放在同一个 PEM 文件里也能用（load 会从中各取所需），只是没法这样生成。
+        if fs::symlink_metadata(&files.cert).is_ok() {
+            return Ok(files);
+        }
         bail!(
             "--cert 和 --key 都是 {}：生成的证书和私钥要放在两个文件里，请给它们不同的名字",
             files.cert.display()
