@@ -41,12 +41,12 @@ pub fn bind(addr: &HostPort, error: &io::Error) -> anyhow::Error {
 pub fn connect(addr: &impl Display, error: &io::Error, timeout: Duration) -> anyhow::Error {
     let secs = timeout.as_secs();
     let why = match error.kind() {
+        _ if is_timeout(error) => format!(
+            "{secs} 秒内没有应答。请检查地址是否写对、服务器是否在运行、防火墙是否放行了这个端口"
+        ),
         ErrorKind::ConnectionRefused => {
             "连接被拒绝，那里没有程序在监听。服务器启动了吗？请先启动服务器，并确认地址和端口与服务器打印的一致".to_string()
         }
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
-            "{secs} 秒内没有应答。请检查地址是否写对、服务器是否在运行、防火墙是否放行了这个端口"
-        ),
         ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable => {
             "网络不可达。请检查网络连接，以及地址是否写对".to_string()
         }
@@ -59,7 +59,7 @@ pub fn connect(addr: &impl Display, error: &io::Error, timeout: Duration) -> any
 pub fn exchange(addr: &impl Display, error: &io::Error, timeout: Duration) -> anyhow::Error {
     let secs = timeout.as_secs();
     let why = match error.kind() {
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+        _ if is_timeout(error) => {
             format!(
                 "{secs} 秒内没有收到响应。服务器可能正忙着服务别的客户端、卡住了，或者它不是本章的服务器"
             )
@@ -112,9 +112,8 @@ pub fn no_udp_reply(
 /// which is the server's own limit and has a fix.
 pub fn peer(error: &io::Error) -> String {
     match error.kind() {
-        // Unix reports an expired read timeout as WouldBlock, Windows as TimedOut.
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            format!("超过 {} 秒没有收发数据，断开", crate::IO_TIMEOUT.as_secs())
+        _ if is_timeout(error) => {
+            format!("{} 秒内没有完成对话，断开", crate::IO_TIMEOUT.as_secs())
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "连接被对方重置".to_string(),
         ErrorKind::BrokenPipe => "对方已关闭连接".to_string(),

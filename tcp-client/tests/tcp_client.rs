@@ -116,7 +116,7 @@ fn waits_its_turn_behind_a_silent_client_on_the_sequential_server() {
     let (client, elapsed) = testkit::timed(|| run(CLIENT, &[server.arg()]));
     assert!(client.status.success(), "{client:?}");
     assert_eq!(client.stdout, "收到服务器的响应: 数据已收到");
-    server.process.stderr_line("超过 5 秒没有收发数据");
+    server.process.stderr_line("5 秒内没有完成对话");
     assert!(elapsed.as_secs() >= 4, "it really waited: {elapsed:?}");
     drop(silent);
 }

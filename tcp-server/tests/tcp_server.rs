@@ -104,7 +104,7 @@ fn help_is_chinese_with_an_example_and_exits_zero() {
 fn a_silent_client_is_dropped_after_the_timeout_and_the_next_is_served() {
     let server = start();
     let silent = TcpStream::connect(server.addr).unwrap();
-    server.process.stderr_line("超过 5 秒没有收发数据");
+    server.process.stderr_line("5 秒内没有完成对话");
     assert_serves(&server);
     drop(silent);
 }

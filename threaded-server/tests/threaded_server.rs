@@ -82,7 +82,7 @@ fn beyond_the_cap_a_client_waits_and_is_then_served() {
         elapsed > Duration::from_secs(3),
         "served before a worker was free: {elapsed:?}"
     );
-    server.process.stderr_line("超过 5 秒没有收发数据");
+    server.process.stderr_line("5 秒内没有完成对话");
     drop(silent);
 }
 

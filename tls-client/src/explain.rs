@@ -46,7 +46,7 @@ pub fn handshake(error: &io::Error, server: &HostPort, ca_file: &str) -> anyhow:
             ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset => {
                 format!("服务器在握手完成前就关闭了连接。{MAYBE_PLAIN}")
             }
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
+            _ if errors::is_timeout(error) => format!(
                 "{} 秒内没有完成握手，服务器没有应答。{MAYBE_PLAIN}",
                 CLIENT_TIMEOUT.as_secs()
             ),
