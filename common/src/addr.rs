@@ -71,6 +71,12 @@ fn check_host(text: &str, host: &str) -> Result<()> {
     if host.is_empty() {
         bail!("地址 \"{text}\" 缺少主机：请写成 主机:端口，例如 localhost:9999 或 0.0.0.0:9999");
     }
+    // fe80::1%eth0：带“作用域”（网卡名）的 IPv6 链路本地地址。写法没错，只是本程序不支持。
+    if host.contains('%') {
+        bail!(
+            "地址 \"{text}\" 是带作用域（%网卡名）的 IPv6 地址，本程序不支持这种地址：请改用 IPv4 地址，或者不带 % 的 IPv6 地址，例如 [::1]:9999"
+        );
+    }
     let is_name = host
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'));
@@ -188,5 +194,6 @@ mod tests {
         assert!(reason("::1:9999").contains("方括号"));
         assert!(reason("[::1]9999").contains("IPv6"));
         assert!(reason("bad host!:9999").contains("字符"));
+        assert!(reason("[fe80::1%lo]:9999").contains("不支持"));
     }
 }

@@ -41,8 +41,10 @@ pub fn bind(addr: &HostPort, error: &io::Error) -> anyhow::Error {
 pub fn connect(addr: &impl Display, error: &io::Error, timeout: Duration) -> anyhow::Error {
     let secs = timeout.as_secs();
     let why = match error.kind() {
+        // 连接超时可能是服务器太忙（连接队列满了），也可能是防火墙悄悄丢掉了连接请求，
+        // 或者地址那头根本没有电脑：都不会回一个“拒绝”。
         _ if is_timeout(error) => format!(
-            "{secs} 秒内没有应答。请检查地址是否写对、服务器是否在运行、防火墙是否放行了这个端口"
+            "{secs} 秒内没有应答。可能是服务器太忙、连接排满了，也可能是防火墙丢弃了连接请求，或者地址写错了；请稍后再试，并检查地址和防火墙"
         ),
         ErrorKind::ConnectionRefused => {
             "连接被拒绝，那里没有程序在监听。服务器启动了吗？请先启动服务器，并确认地址和端口与服务器打印的一致".to_string()
