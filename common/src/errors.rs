@@ -63,7 +63,7 @@ pub fn exchange(addr: &impl Display, error: &io::Error, timeout: Duration) -> an
     let why = match error.kind() {
         _ if is_timeout(error) => {
             format!(
-                "{secs} 秒内没有收到响应。服务器可能正忙着服务别的客户端、卡住了，或者它不是本章的服务器"
+                "{secs} 秒内没有收完服务器的响应。服务器可能正忙着服务别的客户端、卡住了，或者它不是本章的服务器"
             )
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {

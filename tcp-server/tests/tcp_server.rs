@@ -171,6 +171,20 @@ fn terminal_escape_sequences_from_a_client_are_shown_escaped() {
 }
 
 #[test]
+fn invisible_unicode_that_reorders_or_forges_log_lines_is_shown_escaped() {
+    // U+202E turns the rest of the line around, U+2028 is a line break to
+    // some terminals and log viewers, U+200B cannot be seen at all.
+    let server = start();
+    let reply = testkit::tcp_exchange(server.addr, "a\u{202e}b\u{2028}c\u{200b}d".as_bytes());
+    assert_eq!(reply.unwrap(), "数据已收到".as_bytes());
+    let line = server.process.stdout_line("的数据: ");
+    assert!(
+        line.ends_with("的数据: a\\u{202e}b\\u{2028}c\\u{200b}d"),
+        "{line:?}"
+    );
+}
+
+#[test]
 fn keeps_serving_when_nobody_reads_its_output() {
     // Like `tcp-server | head -1`: after the first line stdout is gone, and
     // printing the next "收到来自" line fails. println! would panic there.

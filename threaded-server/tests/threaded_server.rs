@@ -217,3 +217,20 @@ fn too_many_threads_is_refused_with_one_line() {
     assert!(outcome.stderr.contains("最多 4096"), "{outcome:?}");
     assert_eq!(outcome.stderr.lines().count(), 1, "{outcome:?}");
 }
+
+/// An option value that is not UTF-8 (a file name from another system's
+/// encoding, say) is named as such, not reported as missing.
+#[cfg(unix)]
+#[test]
+fn an_option_value_that_is_not_utf8_is_named_as_such() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let value = OsStr::from_bytes(b"8\xff");
+    let outcome = testkit::run(
+        SERVER,
+        &[OsStr::new("127.0.0.1:0"), OsStr::new("--threads"), value],
+    );
+    assert_eq!(outcome.status.code(), Some(2), "{outcome:?}");
+    assert!(outcome.stderr.contains("不是合法的 UTF-8"), "{outcome:?}");
+    assert!(!outcome.stderr.contains("缺少值"), "{outcome:?}");
+}

@@ -90,7 +90,7 @@ fn talk(args: &Args) -> Result<()> {
     if let Err(e) = stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
         // 服务器没发 close_notify 就关了连接（原文的 Python 服务器就是这样）：
         // rustls 报告 UnexpectedEof。回复已经收到的话，照样显示。
-        if data.is_empty() || !is_cut_short(&e) {
+        if data.is_empty() || !closed_without_goodbye(&e) {
             return Err(explain::exchange(server_address, &e));
         }
     }
@@ -139,12 +139,10 @@ fn handshake(tls: &mut ClientConnection, socket: &mut Guarded) -> io::Result<()>
     Ok(())
 }
 
-/// The connection ended early without an error of its own: no
-/// `close_notify`, a reset, or the deadline, after part of the reply.
-fn is_cut_short(error: &io::Error) -> bool {
-    let closed = matches!(
+/// The server closed after its reply without `close_notify`, or reset.
+fn closed_without_goodbye(error: &io::Error) -> bool {
+    matches!(
         error.kind(),
         ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
-    );
-    closed || errors::is_timeout(error)
+    )
 }
