@@ -167,8 +167,15 @@ mod tests {
         let problem = block.drift().unwrap().to_string();
         assert!(problem.contains("-    1 | new();"), "{problem}");
         assert!(problem.contains("+    2 | old();"), "{problem}");
-        assert!(problem.ends_with("cargo run -p docs-tool -- bless"), "{problem}");
-        assert!(expected("```rust\nnew();\n```\n", &["new();"]).drift().is_none());
+        assert!(
+            problem.ends_with("cargo run -p docs-tool -- bless"),
+            "{problem}"
+        );
+        assert!(
+            expected("```rust\nnew();\n```\n", &["new();"])
+                .drift()
+                .is_none()
+        );
     }
 
     #[test]
@@ -188,11 +195,20 @@ mod tests {
     fn rewriting_keeps_windows_line_endings_and_empty_or_unclosed_blocks() {
         let page = "x\r\n```rust\r\nold();\r\n```\r\ny\r\n";
         let block = expected(page, &["new();"]);
-        assert_eq!(rewrite(page, &[&block]), "x\r\n```rust\r\nnew();\r\n```\r\ny\r\n");
+        assert_eq!(
+            rewrite(page, &[&block]),
+            "x\r\n```rust\r\nnew();\r\n```\r\ny\r\n"
+        );
         let empty = "```rust\n```\n";
-        assert_eq!(rewrite(empty, &[&expected(empty, &["a();"])]), "```rust\na();\n```\n");
+        assert_eq!(
+            rewrite(empty, &[&expected(empty, &["a();"])]),
+            "```rust\na();\n```\n"
+        );
         let unclosed = "```rust\nold();\n";
-        assert_eq!(rewrite(unclosed, &[&expected(unclosed, &["a();"])]), "```rust\na();\n");
+        assert_eq!(
+            rewrite(unclosed, &[&expected(unclosed, &["a();"])]),
+            "```rust\na();\n"
+        );
     }
 
     #[test]
@@ -203,7 +219,11 @@ mod tests {
         fs::write(&path, "old").unwrap();
         write_atomically(&path, "new").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(names, ["page.md"]);
         fs::remove_dir_all(&dir).unwrap();
     }

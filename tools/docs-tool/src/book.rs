@@ -15,7 +15,12 @@ pub fn check_summary(summary: &str, pages: &[String]) -> Vec<Problem> {
     let listed: Vec<(usize, String)> = markdown::parse(summary)
         .links
         .into_iter()
-        .map(|l| (l.line, percent_decode(l.text.split('#').next().unwrap_or(""))))
+        .map(|l| {
+            (
+                l.line,
+                percent_decode(l.text.split('#').next().unwrap_or("")),
+            )
+        })
         .collect();
     for (number, target) in &listed {
         if !pages.contains(target) {
@@ -81,7 +86,10 @@ pub fn check_book(repo: &Repo) -> Findings {
         None => vec![Problem::at(BOOK_SOURCE, 1, "has no SUMMARY.md")],
     };
     for page in repo.markdown_pages() {
-        problems.extend(check_plain_markdown(&page, &repo.read(&page).unwrap_or_default()));
+        problems.extend(check_plain_markdown(
+            &page,
+            &repo.read(&page).unwrap_or_default(),
+        ));
     }
     match repo.read("docs/book.toml") {
         Some(book) => problems.extend(check_book_toml(&book)),

@@ -304,9 +304,9 @@ impl Binaries {
 
     fn read_help(&self, member: &Member, example: Option<&str>) -> Result<String, Unreadable> {
         let path = self.path(member, example);
-        let built = fs::metadata(&path).and_then(|m| m.modified()).map_err(|_| {
-            Unreadable::NotBuilt(format!("{} is not built", path.display()))
-        })?;
+        let built = fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(|_| Unreadable::NotBuilt(format!("{} is not built", path.display())))?;
         let newest = self
             .sources(member, example)
             .iter()
@@ -491,9 +491,9 @@ pub fn check_command(words: &[String], workspace: &Workspace, programs: &dyn Pro
             }
         }
         Err(Unreadable::NotBuilt(why)) => verdict.unchecked = Some(why),
-        Err(Unreadable::Broken(why)) => verdict
-            .wrong
-            .push(format!("`{command}`: cannot read what {program} accepts: {why}")),
+        Err(Unreadable::Broken(why)) => verdict.wrong.push(format!(
+            "`{command}`: cannot read what {program} accepts: {why}"
+        )),
     }
     verdict
 }
@@ -625,7 +625,12 @@ pub fn check_commands(
     let mut unchecked = BTreeSet::new();
     for (line, words) in &commands {
         let verdict = check_command(words, workspace, programs);
-        problems.extend(verdict.wrong.into_iter().map(|w| Problem::at(page, *line, w)));
+        problems.extend(
+            verdict
+                .wrong
+                .into_iter()
+                .map(|w| Problem::at(page, *line, w)),
+        );
         unchecked.extend(verdict.unchecked);
     }
     (problems, commands.len(), unchecked)
@@ -738,7 +743,8 @@ mod tests {
     #[test]
     fn help_texts_are_read_by_section() {
         let help = Help::parse("demo", DEMO_HELP);
-        let options: Vec<(&str, bool)> = help.options.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let options: Vec<(&str, bool)> =
+            help.options.iter().map(|(n, v)| (n.as_str(), *v)).collect();
         assert_eq!(
             options,
             [
@@ -753,10 +759,16 @@ mod tests {
         assert!(!help.takes_words());
         let workshop = Help::parse("workshop", WORKSHOP_HELP);
         assert_eq!(workshop.options.get("--step"), Some(&false));
-        assert_eq!(workshop.chapters, BTreeSet::from(["tcp".into(), "udp".into()]));
+        assert_eq!(
+            workshop.chapters,
+            BTreeSet::from(["tcp".into(), "udp".into()])
+        );
         let commands: Vec<&str> = workshop.commands.keys().map(String::as_str).collect();
         assert_eq!(commands, ["bench", "load"]);
-        assert_eq!(workshop.commands["bench"], ["[threaded|tls]", "[--clients N]"]);
+        assert_eq!(
+            workshop.commands["bench"],
+            ["[threaded|tls]", "[--clients N]"]
+        );
     }
 
     #[test]

@@ -97,7 +97,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 options.root = Some(PathBuf::from(&other["--root=".len()..]));
             }
             other if other.starts_with('-') => return Err(format!("不认识的选项 {other}")),
-            other => return Err(format!("多余的参数 \"{other}\"：要做的事只能写一个，check 或 bless")),
+            other => {
+                return Err(format!(
+                    "多余的参数 \"{other}\"：要做的事只能写一个，check 或 bless"
+                ));
+            }
         }
     }
     match command.as_deref() {
@@ -122,7 +126,10 @@ fn check(repo: &Repo, build: bool) -> Result<bool, String> {
         ("个 ANCHOR 区域", quotes::check_regions(repo, &workspace)),
         ("个相对链接", links::check_pages(repo)),
         ("条 cargo 命令", command_findings),
-        ("个书页（目录、纯 Markdown、book.toml）", book::check_book(repo)),
+        (
+            "个书页（目录、纯 Markdown、book.toml）",
+            book::check_book(repo),
+        ),
     ];
     let mut problems: Vec<Problem> = Vec::new();
     for (what, findings) in sections {
@@ -157,7 +164,10 @@ fn bless(repo: &Repo) -> Result<bool, String> {
     if blessed.problems.is_empty() {
         return Ok(true);
     }
-    esay!("\n以下问题无法自动重写，需要手动修改：\n{}", report(&blessed.problems));
+    esay!(
+        "\n以下问题无法自动重写，需要手动修改：\n{}",
+        report(&blessed.problems)
+    );
     Ok(false)
 }
 

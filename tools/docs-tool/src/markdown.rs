@@ -37,7 +37,11 @@ impl Fence {
 
     /// The body lines with their line numbers on the page.
     pub fn numbered_body(&self) -> Vec<(usize, String)> {
-        let first = if self.fenced { self.line + 1 } else { self.line };
+        let first = if self.fenced {
+            self.line + 1
+        } else {
+            self.line
+        };
         self.body
             .iter()
             .enumerate()
@@ -327,12 +331,22 @@ mod tests {
     fn heading_ids_follow_mdbook() {
         let page = "# 导读\n## 提示 1.1：TCP\n## A `code` Title\n## 导读\n### Über <em>x</em>\n## 自己的 {#own-id}\n";
         let ids = parse(page).heading_ids();
-        for id in ["导读", "提示-11tcp", "a-code-title", "导读-1", "Über-x", "own-id"] {
+        for id in [
+            "导读",
+            "提示-11tcp",
+            "a-code-title",
+            "导读-1",
+            "Über-x",
+            "own-id",
+        ] {
             assert!(ids.contains(id), "{id} in {ids:?}");
         }
         // mdBook's own examples (mdbook-html's utils.rs).
         assert_eq!(heading_id("中文標題 CJK title"), "中文標題-cjk-title");
-        assert_eq!(heading_id("Method-call 🐙 expressions"), "method-call--expressions");
+        assert_eq!(
+            heading_id("Method-call 🐙 expressions"),
+            "method-call--expressions"
+        );
         assert_eq!(heading_id("`--passes`: add"), "--passes-add");
     }
 
@@ -342,7 +356,10 @@ mod tests {
         let parsed = parse(page);
         assert_eq!(parsed.fences.len(), 2);
         let sh = &parsed.fences[0];
-        assert_eq!((sh.line, sh.info.as_str(), sh.language()), (3, "sh title", "sh"));
+        assert_eq!(
+            (sh.line, sh.info.as_str(), sh.language()),
+            (3, "sh title", "sh")
+        );
         assert_eq!(sh.body, ["$ ls", "```"]);
         assert_eq!(&page[sh.body_bytes.clone()], "$ ls\n```\n");
         let rust = &parsed.fences[1];
@@ -364,9 +381,25 @@ mod tests {
     fn comments_code_spans_and_links_come_with_their_lines() {
         let page = "# 标题\n\n<!-- code: a.rs:x -->\n```rust\n```\n\n用 `cargo run` 和 [链接](b.md \"title\")，[引用][r]。\n\n[r]: <c d.md>\n";
         let parsed = parse(page);
-        assert_eq!(parsed.comments, [Span { line: 3, text: "code: a.rs:x".into() }]);
-        assert_eq!(parsed.code_spans, [Span { line: 7, text: "cargo run".into() }]);
-        let links: Vec<(usize, &str)> = parsed.links.iter().map(|l| (l.line, l.text.as_str())).collect();
+        assert_eq!(
+            parsed.comments,
+            [Span {
+                line: 3,
+                text: "code: a.rs:x".into()
+            }]
+        );
+        assert_eq!(
+            parsed.code_spans,
+            [Span {
+                line: 7,
+                text: "cargo run".into()
+            }]
+        );
+        let links: Vec<(usize, &str)> = parsed
+            .links
+            .iter()
+            .map(|l| (l.line, l.text.as_str()))
+            .collect();
         assert_eq!(links, [(7, "b.md"), (9, "c d.md")]);
     }
 
@@ -380,7 +413,12 @@ mod tests {
             .collect();
         assert_eq!(
             lines,
-            [(1, "one".into()), (4, "two".into()), (5, "three".into()), (8, "four".into())]
+            [
+                (1, "one".into()),
+                (4, "two".into()),
+                (5, "three".into()),
+                (8, "four".into())
+            ]
         );
     }
 }

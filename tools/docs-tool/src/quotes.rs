@@ -313,7 +313,10 @@ mod tests {
         let (problems, _) = check_every_region_is_quoted(&sources[..1], &BTreeSet::new());
         let text = problems[0].to_string();
         assert!(text.starts_with("demo/src/main.rs:2: no page"), "{text}");
-        assert!(text.contains("<!-- code: demo/src/main.rs:greet -->"), "{text}");
+        assert!(
+            text.contains("<!-- code: demo/src/main.rs:greet -->"),
+            "{text}"
+        );
     }
 
     #[test]

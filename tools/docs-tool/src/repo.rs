@@ -50,7 +50,10 @@ impl Repo {
 
     /// This repository: the tool lives in `tools/docs-tool`.
     pub fn this_one() -> Repo {
-        Repo::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // Two folders up, without `..` in every path the messages show.
+        let root = manifest_dir.parent().and_then(Path::parent);
+        Repo::new(root.map_or_else(|| manifest_dir.join("../.."), Path::to_path_buf))
     }
 
     pub fn root(&self) -> &Path {
@@ -245,7 +248,8 @@ mod tests {
 
     #[test]
     fn members_and_package_names_are_read_from_the_manifests() {
-        let root = "[workspace]\nmembers = [\n    \"common\", # shared\n    \"tools/docs-tool\",\n]\n";
+        let root =
+            "[workspace]\nmembers = [\n    \"common\", # shared\n    \"tools/docs-tool\",\n]\n";
         assert_eq!(toml_members(root), ["common", "tools/docs-tool"]);
         let member = "[package]\nname = \"tcp-server\"\n[dependencies]\nname = \"x\"\n";
         assert_eq!(toml_package_name(member).as_deref(), Some("tcp-server"));

@@ -21,7 +21,11 @@ use testkit::{PATIENCE, TempDir, run};
 const DOCS_TOOL: &str = env!("CARGO_BIN_EXE_docs-tool");
 
 fn assert_none(findings: &Findings) {
-    assert!(findings.problems.is_empty(), "{}", report(&findings.problems));
+    assert!(
+        findings.problems.is_empty(),
+        "{}",
+        report(&findings.problems)
+    );
 }
 
 #[test]
@@ -89,7 +93,11 @@ fn commands_name_real_members_examples_and_options() {
 fn the_summary_lists_every_page_and_pages_are_plain_markdown() {
     let findings = book::check_book(&Repo::this_one());
     assert_none(&findings);
-    assert!(findings.checked >= 10, "only {} book pages", findings.checked);
+    assert!(
+        findings.checked >= 10,
+        "only {} book pages",
+        findings.checked
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -107,7 +115,10 @@ fn small_repo() -> TempDir {
         ("Cargo.toml", "[workspace]\nmembers = [\"demo\"]\n"),
         ("demo/Cargo.toml", "[package]\nname = \"demo\"\n"),
         ("demo/src/main.rs", SOURCE),
-        ("docs/book.toml", "[book]\ntitle = \"书\"\nlanguage = \"zh-CN\"\nsrc = \"src\"\n"),
+        (
+            "docs/book.toml",
+            "[book]\ntitle = \"书\"\nlanguage = \"zh-CN\"\nsrc = \"src\"\n",
+        ),
         ("docs/src/SUMMARY.md", "# 目录\n\n- [问候](greet.md)\n"),
         ("docs/src/greet.md", PAGE),
     ];
@@ -131,7 +142,11 @@ fn a_drifted_quote_fails_the_check_with_a_diff_and_bless_fixes_it() {
     let repo = small_repo();
     let check = docs_tool(&["check", "--no-build"], &repo);
     assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
-    assert!(check.stdout.contains("检查了 1 处引用的代码"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("检查了 1 处引用的代码"),
+        "{}",
+        check.stdout
+    );
 
     // The code changes; the book does not.
     let source = repo.path().join("demo/src/main.rs");
@@ -144,12 +159,20 @@ fn a_drifted_quote_fails_the_check_with_a_diff_and_bless_fixes_it() {
         "  +    5 | let name = \"世界\";",
         BLESS_COMMAND,
     ] {
-        assert!(check.stderr.contains(expected), "{expected:?} in\n{}", check.stderr);
+        assert!(
+            check.stderr.contains(expected),
+            "{expected:?} in\n{}",
+            check.stderr
+        );
     }
 
     let bless = docs_tool(&["bless"], &repo);
     assert!(bless.status.success(), "{}\n{}", bless.stdout, bless.stderr);
-    assert!(bless.stdout.contains("重写了 1 段引用的代码"), "{}", bless.stdout);
+    assert!(
+        bless.stdout.contains("重写了 1 段引用的代码"),
+        "{}",
+        bless.stdout
+    );
     let page = fs::read_to_string(repo.path().join("docs/src/greet.md")).unwrap();
     assert_eq!(page, PAGE.replace("世界", "Rust"));
     let names: Vec<_> = fs::read_dir(repo.path().join("docs/src"))
@@ -157,10 +180,18 @@ fn a_drifted_quote_fails_the_check_with_a_diff_and_bless_fixes_it() {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
-    assert_eq!(names.len(), 2, "a temporary file was left behind: {names:?}");
+    assert_eq!(
+        names.len(),
+        2,
+        "a temporary file was left behind: {names:?}"
+    );
 
     let again = docs_tool(&["bless"], &repo);
-    assert!(again.stdout.contains("没有改动任何文件"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("没有改动任何文件"),
+        "{}",
+        again.stdout
+    );
     let check = docs_tool(&["check", "--no-build"], &repo);
     assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
 }
@@ -181,21 +212,33 @@ fn an_unquoted_region_and_a_marker_bless_cannot_fix_are_reported() {
     let check = docs_tool(&["check", "--no-build"], &repo);
     assert_eq!(check.status.code(), Some(1));
     assert!(
-        check.stderr.contains("demo/src/main.rs:7: no page of the book quotes the region `later`"),
+        check
+            .stderr
+            .contains("demo/src/main.rs:7: no page of the book quotes the region `later`"),
         "{}",
         check.stderr
     );
     let bless = docs_tool(&["bless"], &repo);
     assert_eq!(bless.status.code(), Some(1));
     assert!(bless.stderr.contains("需要手动修改"), "{}", bless.stderr);
-    assert!(bless.stderr.contains("demo/src/gone.rs, which does not exist"), "{}", bless.stderr);
+    assert!(
+        bless
+            .stderr
+            .contains("demo/src/gone.rs, which does not exist"),
+        "{}",
+        bless.stderr
+    );
 }
 
 #[test]
 fn the_command_line_answers_help_and_mistakes_in_chinese() {
     let help = run(DOCS_TOOL, &["--help"]);
     assert!(help.status.success());
-    assert!(help.stdout.contains("cargo run -p docs-tool -- bless"), "{}", help.stdout);
+    assert!(
+        help.stdout.contains("cargo run -p docs-tool -- bless"),
+        "{}",
+        help.stdout
+    );
     for (args, expected) in [
         (&[][..], "请写要做的事：check（检查）或 bless"),
         (&["chek"][..], "多余的参数 \"chek\""),
@@ -203,7 +246,15 @@ fn the_command_line_answers_help_and_mistakes_in_chinese() {
     ] {
         let wrong = run(DOCS_TOOL, args);
         assert_eq!(wrong.status.code(), Some(2), "{args:?}");
-        assert!(wrong.stderr.contains(expected), "{args:?}: {}", wrong.stderr);
-        assert!(wrong.stderr.contains("docs-tool --help"), "{}", wrong.stderr);
+        assert!(
+            wrong.stderr.contains(expected),
+            "{args:?}: {}",
+            wrong.stderr
+        );
+        assert!(
+            wrong.stderr.contains("docs-tool --help"),
+            "{}",
+            wrong.stderr
+        );
     }
 }
