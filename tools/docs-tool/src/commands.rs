@@ -442,60 +442,75 @@ fn cargo_options(cargo_args: &[String]) -> (Vec<String>, Option<String>) {
 
 /// Checks one cargo command. `words[0]` is `cargo`.
 pub fn check_command(words: &[String], workspace: &Workspace, programs: &dyn Programs) -> Verdict {
-    let mut verdict = Verdict::default();
-    let command = words.join(" ");
     let Some(subcommand) = words.get(1) else {
-        return verdict;
+        return Verdict::default();
     };
     let split = words.iter().position(|w| w == "--").unwrap_or(words.len());
     let (cargo_args, program_args) = (&words[2.min(split)..split], &words[split..]);
     let (packages, example) = cargo_options(cargo_args);
+    let mut verdict = Verdict::default();
     for package in &packages {
         if workspace.member(package).is_none() {
             verdict.wrong.push(format!(
-                "`{command}`: -p {package} is not a workspace member (members: {})",
+                "-p {package} is not a workspace member (members: {})",
                 workspace.names()
             ));
         }
     }
-    if subcommand != "run" {
-        return verdict;
-    }
-    let member = match packages.as_slice() {
-        [one] => match workspace.member(one) {
-            Some(member) => member,
-            None => return verdict,
-        },
-        [] => {
-            let why = format!("`{command}`: `cargo run` at the workspace root needs `-p PACKAGE`");
-            verdict.wrong.push(why);
-            return verdict;
-        }
-        _ => {
-            let why = format!("`{command}`: `cargo run` runs one package");
-            verdict.wrong.push(why);
-            return verdict;
-        }
-    };
-    if let Some(wrong) = missing_program(member, example.as_deref()) {
-        verdict.wrong.push(format!("`{command}`: {wrong}"));
-        return verdict;
-    }
-    let program = example.as_deref().unwrap_or(&member.name);
-    match programs.help(member, example.as_deref()) {
-        Ok(text) => {
-            let help = Help::parse(program, &text);
-            let args = program_args.get(1..).unwrap_or(&[]);
-            for wrong in check_arguments(program, &help, args) {
-                verdict.wrong.push(format!("`{command}`: {wrong}"));
+    if subcommand == "run" {
+        match program_to_run(&packages, example.as_deref(), workspace) {
+            Ok(Some(member)) => {
+                let args = program_args.get(1..).unwrap_or(&[]);
+                check_run(member, example.as_deref(), args, programs, &mut verdict);
             }
+            Ok(None) => {} // a package that is not a member: said above
+            Err(why) => verdict.wrong.push(why),
         }
-        Err(Unreadable::NotBuilt(why)) => verdict.unchecked = Some(why),
-        Err(Unreadable::Broken(why)) => verdict.wrong.push(format!(
-            "`{command}`: cannot read what {program} accepts: {why}"
-        )),
+    }
+    let command = words.join(" ");
+    for wrong in &mut verdict.wrong {
+        *wrong = format!("`{command}`: {wrong}");
     }
     verdict
+}
+
+/// The member whose program `cargo run` runs, or why there is none.
+fn program_to_run<'w>(
+    packages: &[String],
+    example: Option<&str>,
+    workspace: &'w Workspace,
+) -> Result<Option<&'w Member>, String> {
+    let member = match packages {
+        [one] => workspace.member(one),
+        [] => return Err("`cargo run` at the workspace root needs `-p PACKAGE`".into()),
+        _ => return Err("`cargo run` runs one package".into()),
+    };
+    match member.map(|m| (m, missing_program(m, example))) {
+        Some((_, Some(why))) => Err(why),
+        Some((member, None)) => Ok(Some(member)),
+        None => Ok(None),
+    }
+}
+
+/// Checks what `cargo run` passes to the program against its `--help`.
+fn check_run(
+    member: &Member,
+    example: Option<&str>,
+    args: &[String],
+    programs: &dyn Programs,
+    verdict: &mut Verdict,
+) {
+    let program = example.unwrap_or(&member.name);
+    match programs.help(member, example) {
+        Ok(text) => {
+            let help = Help::parse(program, &text);
+            verdict.wrong.extend(check_arguments(program, &help, args));
+        }
+        Err(Unreadable::NotBuilt(why)) => verdict.unchecked = Some(why),
+        Err(Unreadable::Broken(why)) => verdict
+            .wrong
+            .push(format!("cannot read what {program} accepts: {why}")),
+    }
 }
 
 /// Why `cargo run` has nothing to run for this member and example, if so.
