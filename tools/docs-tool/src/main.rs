@@ -114,7 +114,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
 
 /// Runs every check and prints what it found. `Ok(true)`: no problems.
 fn check(repo: &Repo, build: bool) -> Result<bool, String> {
-    let workspace = Workspace::load(repo)?;
+    let workspace = Workspace::load(repo)
+        .map_err(|e| format!("读不出 {} 的工作区成员：{e}", repo.root().display()))?;
     let programs_dir = own_folder()?;
     if build {
         build_programs(repo, &programs_dir)?;

@@ -34,10 +34,12 @@ pub fn region(source: &str, anchor: &str) -> Result<Vec<(usize, String)>, String
     let lines: Vec<&str> = source.lines().collect();
     let Some(start) = lines.iter().position(|l| is(l, "ANCHOR:")) else {
         let names: Vec<String> = anchors(source).into_iter().map(|(_, n)| n).collect();
-        return Err(format!(
-            "has no `// ANCHOR: {anchor}` line (anchors there: {})",
-            names.join(", ")
-        ));
+        let there = if names.is_empty() {
+            "it has no anchors at all".to_string()
+        } else {
+            format!("anchors there: {}", names.join(", "))
+        };
+        return Err(format!("has no `// ANCHOR: {anchor}` line ({there})"));
     };
     let Some(end) = lines[start..].iter().position(|l| is(l, "ANCHOR_END:")) else {
         return Err(format!(
@@ -235,7 +237,7 @@ mod tests {
     const SOURCE: &str = "fn main() {\n    // ANCHOR: greet\n    let name = \"世界\";\n    println!(\"你好，{name}\");\n    // ANCHOR_END: greet\n}\n";
 
     fn files() -> BTreeMap<&'static str, &'static str> {
-        BTreeMap::from([("demo/src/main.rs", SOURCE)])
+        BTreeMap::from([("demo/src/main.rs", SOURCE), ("demo/src/lib.rs", "")])
     }
 
     #[test]
@@ -273,6 +275,10 @@ mod tests {
             (
                 "<!-- code: demo/src/main.rs:wave -->\n```rust\n```\n",
                 "anchors there: greet",
+            ),
+            (
+                "<!-- code: demo/src/lib.rs:greet -->\n```rust\n```\n",
+                "it has no anchors at all",
             ),
             (
                 "<!-- code: demo/src/main.rs:greet -->\n\n```rust\n```\n",
