@@ -29,7 +29,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use common::cli::Args;
 use common::deadline::Deadline;
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
@@ -53,6 +53,8 @@ fn serve(args: &Args) -> Result<()> {
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     // print('等待客户端连接...')，后面加上真正绑定的地址：端口写 0 时可以看到系统挑的端口。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址（上课时学生要连老师的电脑）。
+    addr::print_lan_addresses(server_socket.local_addr()?);
     // ANCHOR_END: bind
 
     // ANCHOR: accept_loop

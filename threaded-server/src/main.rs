@@ -30,7 +30,7 @@ use std::thread;
 use anyhow::{Context, Result, bail};
 use common::cli::Args;
 use common::deadline::Deadline;
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 
 /// 默认的工作线程数：够一个教室的同学同时连接。
 const DEFAULT_THREADS: usize = 256;
@@ -88,6 +88,8 @@ fn serve(args: &Args) -> Result<()> {
     // 工作线程都创建好了才打印地址：客户端和测试把第一行当作“可以连了”，
     // 创建线程失败的错误也不该出现在地址之后。say! 就是 println!，只是 stdout 被关掉时不会 panic。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(server_socket.local_addr()?);
 
     // ANCHOR: accept_loop
     loop {

@@ -32,7 +32,7 @@ use anyhow::Result;
 use common::cli::Args;
 use common::deadline::{Deadline, Guarded};
 use common::tls::negotiated;
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 use rustls::{ServerConfig, ServerConnection};
 
 fn main() -> ExitCode {
@@ -63,6 +63,8 @@ fn serve(args: &Args) -> Result<()> {
     let local_addr = server_socket.local_addr()?;
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     say!("等待 TLS 客户端连接... {local_addr}");
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(local_addr);
     certs::print_notes(&files, local_addr.port());
     // ANCHOR_END: bind
 

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use common::cli::Args;
-use common::{BUFFER_SIZE, UDP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, UDP_REPLY, addr, errors, esay, say, show_bytes};
 use guard::Guard;
 
 fn main() -> ExitCode {
@@ -51,6 +51,8 @@ fn serve(args: &Args) -> Result<()> {
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
     say!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(server_socket.local_addr()?);
     // ANCHOR_END: bind
 
     // ANCHOR: receive_loop
