@@ -1,6 +1,6 @@
 //! What can go wrong while running a child, in sentences a learner reads
 //! (the workshop prints them as they are; testkit words its own panics from
-//! the fields).
+//! the fields). A sentence names the program by its label.
 
 use std::fmt;
 use std::io;
@@ -41,8 +41,8 @@ pub enum Error {
     },
     /// A server's first line does not end with an address.
     NoAddress { label: String, line: String },
-    /// Anything else the OS refused, with what we were doing.
-    Io { doing: String, source: io::Error },
+    /// Anything else the OS refused: `what` could not be done.
+    Io { what: String, source: io::Error },
 }
 
 impl Error {
@@ -67,7 +67,7 @@ impl fmt::Display for Error {
             Error::NoAddress { label, line } => {
                 write!(f, "{label} 的第一行“{line}”末尾不是监听地址")
             }
-            Error::Io { doing, source } => write!(f, "{doing}时出错：{source}"),
+            Error::Io { what, source } => write!(f, "{what}：{source}"),
         }
     }
 }
@@ -91,18 +91,13 @@ fn closed(f: &mut fmt::Formatter<'_>, label: &str, waited: &Waited) -> fmt::Resu
     match waited {
         Waited::Address => write!(
             f,
-            "{label} 没有启动成功：它没有打印监听地址就退出了（原因见它打印的错误）"
+            "{label} 没有启动成功：它没有打印监听地址（原因见上面它打印的错误）"
         ),
         Waited::Line(needle) => write!(f, "{label} 没有打印“{needle}”就退出了"),
         Waited::NextLine | Waited::Exit => write!(f, "{label} 已经退出"),
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Start { source, .. } | Error::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// No `source()`: each sentence already ends with the OS's reason, and
+/// anyhow's `{:#}` would print it twice.
+impl std::error::Error for Error {}

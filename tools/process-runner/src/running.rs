@@ -234,7 +234,7 @@ impl Running {
 
     fn try_wait(&mut self) -> Result<Option<ExitStatus>, Error> {
         let status = self.child.try_wait().map_err(|source| Error::Io {
-            doing: format!("查看 {} 是否结束", self.label),
+            what: format!("无法查看 {} 是否已经结束", self.label),
             source,
         })?;
         self.reaped |= status.is_some();

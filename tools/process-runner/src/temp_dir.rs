@@ -27,7 +27,7 @@ impl TempDir {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(source) => {
                     return Err(Error::Io {
-                        doing: format!("创建临时目录 {} ", path.display()),
+                        what: format!("无法创建临时目录 {}", path.display()),
                         source,
                     });
                 }
