@@ -4,8 +4,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::thread;
-use std::time::Duration;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use common::say;
 
@@ -47,6 +47,8 @@ pub struct Running {
     label: String,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
+    /// The threads reading stdout and stderr; each ends when its pipe closes.
+    readers: Vec<JoinHandle<()>>,
     /// Started by [`Running::start_group`]: the whole group is killed.
     group: bool,
     /// Waited for already: its id may belong to another process by now.
@@ -121,13 +123,14 @@ impl Running {
         if let (Some(input), Some(stdin)) = (input, child.stdin.take()) {
             write_in_background(stdin, input);
         }
-        let stdout = forward(child.stdout.take(), label, output);
-        let stderr = forward(child.stderr.take(), label, output);
+        let (stdout, out_reader) = forward(child.stdout.take(), label, output);
+        let (stderr, err_reader) = forward(child.stderr.take(), label, output);
         Ok(Running {
             child,
             label: label.to_string(),
             stdout,
             stderr,
+            readers: out_reader.into_iter().chain(err_reader).collect(),
             group,
             reaped: false,
         })
@@ -145,9 +148,13 @@ impl Running {
     /// The next line on `stream`; `None` once the stream has closed (the
     /// child exited).
     pub fn next_line(&self, stream: Stream, patience: Duration) -> Result<Option<String>, Error> {
-        match receive(self.lines(stream), deadline::after(patience))? {
+        let deadline = deadline::after(patience);
+        match receive(self.lines(stream), deadline)? {
             Received::Value(line) => Ok(Some(line)),
-            Received::Closed => Ok(None),
+            Received::Closed => {
+                self.settle(deadline)?;
+                Ok(None)
+            }
             Received::TimedOut => Err(self.timed_out(Waited::NextLine, patience, Vec::new())),
         }
     }
@@ -162,7 +169,7 @@ impl Running {
             match receive(self.lines(stream), deadline)? {
                 Received::Value(line) if line.contains(needle) => return Ok(line),
                 Received::Value(line) => seen.push(line),
-                Received::Closed => return Err(self.closed(waited(), seen)),
+                Received::Closed => return Err(self.closed(waited(), seen, deadline)),
                 Received::TimedOut => return Err(self.timed_out(waited(), patience, seen)),
             }
         }
@@ -171,12 +178,13 @@ impl Running {
     /// The address a server listens on, read off the end of its first
     /// stdout line (`等待客户端连接... 127.0.0.1:40123`).
     pub fn address(&self, patience: Duration) -> Result<SocketAddr, Error> {
-        match receive(&self.stdout, deadline::after(patience))? {
+        let deadline = deadline::after(patience);
+        match receive(&self.stdout, deadline)? {
             Received::Value(line) => address_in(&line).ok_or_else(|| Error::NoAddress {
                 label: self.label.clone(),
                 line,
             }),
-            Received::Closed => Err(self.closed(Waited::Address, Vec::new())),
+            Received::Closed => Err(self.closed(Waited::Address, Vec::new(), deadline)),
             Received::TimedOut => Err(self.timed_out(Waited::Address, patience, Vec::new())),
         }
     }
@@ -250,12 +258,28 @@ impl Running {
         }
     }
 
-    fn closed(&self, waited: Waited, seen: Vec<String>) -> Error {
+    /// The error for a stream that closed before what was waited for. The
+    /// child has most likely exited, and its other stream is closing too:
+    /// that reader is given until `deadline` to finish, so that every line
+    /// the child printed (the error that explains it, on stderr) has been
+    /// echoed before the caller reports the failure below it.
+    fn closed(&self, waited: Waited, seen: Vec<String>, deadline: Option<Instant>) -> Error {
+        if let Err(cancelled) = self.settle(deadline) {
+            return cancelled;
+        }
         Error::Closed {
             label: self.label.clone(),
             waited,
             seen,
         }
+    }
+
+    /// Waits until both readers have finished (or the deadline passes). The
+    /// lines stay in their channels for later waits.
+    fn settle(&self, deadline: Option<Instant>) -> Result<(), Error> {
+        let done = || Ok(self.readers.iter().all(|r| r.is_finished()).then_some(()));
+        poll_until(deadline, done)?;
+        Ok(())
     }
 }
 
@@ -294,7 +318,7 @@ pub fn address_in(line: &str) -> Option<SocketAddr> {
 /// Collects lines until the stream closes (true) or the deadline passes (false).
 fn drain(
     lines: &Receiver<String>,
-    deadline: Option<std::time::Instant>,
+    deadline: Option<Instant>,
 ) -> Result<(Vec<String>, bool), Error> {
     let mut all = Vec::new();
     loop {
@@ -317,17 +341,19 @@ fn write_in_background(mut stdin: ChildStdin, input: Vec<u8>) {
 /// Reads a pipe line by line on a thread of its own, echoing and keeping
 /// each line as `output` says. The receiver closes when the pipe does. When
 /// nobody receives any more, the thread stops reading and closes the pipe.
+/// A line is echoed before it is passed on: a wait that got it, or saw the
+/// stream close, comes after its echo in the transcript.
 fn forward(
     pipe: Option<impl Read + Send + 'static>,
     label: &str,
     output: Output,
-) -> Receiver<String> {
+) -> (Receiver<String>, Option<JoinHandle<()>>) {
     let (sender, lines) = mpsc::channel();
     let Some(pipe) = pipe else {
-        return lines; // no pipe: the sender is dropped here, the stream is closed
+        return (lines, None); // no pipe: the sender is dropped here, the stream is closed
     };
     let label = label.to_string();
-    thread::spawn(move || {
+    let reader = thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
         let mut number = 0;
         while let Some(line) = read_line(&mut reader) {
@@ -339,7 +365,7 @@ fn forward(
             }
         }
     });
-    lines
+    (lines, Some(reader))
 }
 
 /// One line without its line ending; bytes that are not UTF-8 become �, so

@@ -68,6 +68,28 @@ fn a_server_is_reached_at_its_address_and_gone_once_dropped() {
     assert!(TcpStream::connect(addr).is_err(), "still listening");
 }
 
+/// By the time a wait reports that the child exited, everything it printed
+/// has been read (and echoed): the reason for the failure comes first.
+#[test]
+fn a_server_that_exits_has_said_why_by_the_time_its_failure_is_reported() {
+    let child =
+        Running::start(&mut fixture(&["fail-lines", "20000"]), "fail", Output::Keep).unwrap();
+    let error = child.address(deadline::STEP).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Closed {
+                waited: Waited::Address,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let said = child.lines_so_far(Stream::Stderr);
+    assert_eq!(said.len(), 20000);
+    assert_eq!(said[19999], "error 20000");
+}
+
 #[test]
 fn a_first_line_without_an_address_is_an_error() {
     let child = Running::start(&mut fixture(&["lines", "1"]), "lines", Output::Keep).unwrap();

@@ -3,6 +3,7 @@
 //!
 //! process-runner-fixture lines N       N numbered lines on stdout, exit 0
 //! process-runner-fixture fail TEXT     TEXT on stderr, exit 3
+//! process-runner-fixture fail-lines N  N lines on stderr, exit 3
 //! process-runner-fixture listen        a server: its address, then waits
 //! process-runner-fixture cat           stdin to stdout
 //! process-runner-fixture not-utf8      a line with bytes that are not UTF-8
@@ -25,6 +26,13 @@ fn main() -> ExitCode {
         }
         Some("fail") => {
             eprintln!("{}", args[1]);
+            return ExitCode::from(3);
+        }
+        Some("fail-lines") => {
+            let mut err = std::io::stderr().lock();
+            for n in 1..=args[1].parse::<usize>().unwrap() {
+                writeln!(err, "error {n}").unwrap();
+            }
             return ExitCode::from(3);
         }
         Some("listen") => {
