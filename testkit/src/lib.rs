@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 
 use process_runner::{Error, Finished, Output, Running, Stream, Waited};
 
+/// The deadlines, derived from the programs' own limits: a test that asserts
+/// "within" a time uses these (e.g. `deadline::CLIENT_LIMIT + deadline::MARGIN`)
+/// rather than a number of its own.
+pub use process_runner::deadline;
+
 /// How long any wait here lasts: one step of a chapter program (it starts,
 /// finishes an exchange, or prints its line about one), which ends at the
 /// latest when the program's own longest time limit fires, plus a margin
