@@ -488,7 +488,8 @@ fn udp_client_gets_through_twenty_percent_loss_by_resending() {
     // Each try needs the datagram and the reply through: 0.8 × 0.8 = 64 %;
     // three tries: 1 - 0.36³ ≈ 95 %.
     eprintln!(
-        "LOSS: udp-client，20% 丢包、100 ms 延迟：{runs} 次里成功 {successes} 次（{percent}%；三次尝试的期望约 95%）"
+        "LOSS: udp-client，{}：{runs} 次里成功 {successes} 次（{percent}%；三次尝试的期望约 95%）",
+        lossy.describe()
     );
     assert!(successes * 100 >= runs * 80, "{successes} of {runs}");
 }
