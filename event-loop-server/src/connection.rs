@@ -108,6 +108,7 @@ impl Connection {
     /// `data = connection.recv(1024)`, then what the article does with it.
     fn read_once(&mut self) -> io::Result<Step> {
         let mut data = [0; BUFFER_SIZE];
+        // data = connection.recv(1024)：和原文一样只读一次。
         let received = match self.socket.read(&mut data) {
             Ok(received) => received,
             // 还没有数据（事件可能是假的，或者只是连接建立了）：等它变得可读。
@@ -134,6 +135,7 @@ impl Connection {
     /// in `State::Replying { sent }` until the socket is writable again.
     fn write_reply(&mut self, sent: usize) -> io::Result<Step> {
         let reply = TCP_REPLY.as_bytes();
+        // sent = sock.send(data.outb)（selectors 版的写法）：交出还没写的部分，系统收下多少算多少。
         match self.socket.write(&reply[sent..]) {
             Ok(0) => Err(ErrorKind::WriteZero.into()),
             Ok(n) if sent + n < reply.len() => Ok(Step::To(State::Replying { sent: sent + n })),

@@ -55,8 +55,8 @@ pub struct EventLoop {
     listening: Listening,
     connections: HashMap<Token, Connection>,
     /// (deadline, token) in accept order, which is deadline order. Entries
-    /// of connections that have already ended are skipped when they reach
-    /// the front.
+    /// of connections that have already ended are dropped when they reach
+    /// the front, so the queue holds at most 5 seconds' worth of accepts.
     deadlines: VecDeque<(Instant, Token)>,
     last_token: usize,
     max_connections: usize,
@@ -71,11 +71,14 @@ impl EventLoop {
         // sel = selectors.DefaultSelector()
         let poll = Poll::new().context("无法创建事件循环（epoll/kqueue）")?;
         // server_socket.setblocking(False)：之后 accept 不会等待，没有客户端时立即返回 WouldBlock。
-        listener.set_nonblocking(true)?;
+        listener
+            .set_nonblocking(true)
+            .context("无法把监听 socket 设为非阻塞")?;
         let mut listener = TcpListener::from_std(listener);
         // sel.register(server_socket, selectors.EVENT_READ, data=None)
         poll.registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)?;
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .context("无法把监听 socket 登记到事件循环里")?;
         Ok(EventLoop {
             poll,
             listener,
@@ -293,8 +296,8 @@ impl EventLoop {
     /// had stopped it: one connection out, the next waiting client in.
     fn close(&mut self, token: Token) {
         if let Some(mut connection) = self.connections.remove(&token) {
-            // 关闭 socket 时系统也会把它从 epoll 里拿掉；显式注销是为了和 Python 一样清楚，
-            // 也是 mio 在各个平台上都保证的做法。出错也没关系：连接马上就关了。
+            // sel.unregister(conn)：关闭 socket 时系统也会把它从 epoll 里拿掉，但显式注销
+            // 在 mio 支持的每个平台上都作数。出错也没关系：连接马上就关了。
             let _ = self.poll.registry().deregister(&mut connection.socket);
             // connection 在这里被 drop：socket 关闭。
         }
