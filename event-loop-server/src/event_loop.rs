@@ -11,7 +11,11 @@
 //!   (`sel.unregister(server_socket)`): new clients wait in the system's
 //!   connection queue, and each connection that ends lets the next one in.
 //!   One line is logged when the cap is reached and one when everybody who
-//!   queued meanwhile has been let in, not one per waiting client;
+//!   queued meanwhile has been let in, not one per waiting client. The
+//!   system's queue (the listen backlog: 128 with std) holds the first
+//!   newcomers; beyond it their connection attempts are dropped and their
+//!   systems retry after 1, 2, 4… seconds, so a flood past the cap is felt
+//!   as slow connects, never as refusals;
 //! - **a rest after a failed `accept`**: out of file descriptors, `accept`
 //!   fails again at once for as long as the shortage lasts, so the listener
 //!   is taken out of `poll` for 100 ms instead of being retried in a spin.

@@ -226,27 +226,50 @@ fn threads_and_peak_kib(pid: u32) -> (u64, u64) {
 
 pub fn a_thousand_idle_clients_and_a_good_one_is_answered(program: &Path) {
     let server = start(program, &[]);
-    let idle: Vec<_> = (0..1000)
-        .map(|_| TcpStream::connect_timeout(&server.addr, PATIENCE).unwrap())
-        .collect();
+    // A hundred idle clients at a time, each hundred followed by a good
+    // client that must be answered. The system's queue is first in, first
+    // out, so that answer also means the hundred ahead of it were accepted:
+    // the queue (128 places) never overflows into slow connection retries.
+    // "Promptly" is well within tcp-client's 10 s: a server that let the
+    // good client wait for an idle one to time out would take up to 5 s.
+    let prompt = Duration::from_secs(2);
+    let mut idle = Vec::new();
+    for _ in 0..10 {
+        for _ in 0..100 {
+            let stream = TcpStream::connect_timeout(&server.addr, PATIENCE).unwrap();
+            idle.push((Instant::now(), stream));
+        }
+        let ((), took) = testkit::timed(|| assert_serves(&server));
+        assert!(
+            took < prompt,
+            "answered after {took:?} with {} idle",
+            idle.len()
+        );
+    }
     // Our tcp-client (10-second timeout) if it is built, else a minimal client.
-    match testkit::binary_beside(EVENT_LOOP, "tcp-client") {
+    let ((), took) = testkit::timed(|| match testkit::binary_beside(EVENT_LOOP, "tcp-client") {
         Some(client) => {
             let outcome = run(&client, &[server.arg()]);
             assert!(outcome.status.success(), "{outcome:?}");
         }
         None => assert_serves(&server),
-    }
-    server.process.stdout_line("的数据: 你好，服务器！");
-    // …while all thousand were still held: none has been closed yet.
-    for stream in &idle {
+    });
+    assert!(took < prompt, "answered after {took:?} with 1000 idle");
+    // All of them are still held, except any whose 5 seconds are up (only
+    // on a machine so busy that connecting took that long).
+    let mut held = 0;
+    for (connected, stream) in &idle {
         stream.set_nonblocking(true).unwrap();
-        let still_open =
-            matches!(stream.peek(&mut [0; 1]), Err(e) if e.kind() == ErrorKind::WouldBlock);
-        assert!(
-            still_open,
-            "an idle client was closed before the good one was served"
-        );
+        let open = matches!(stream.peek(&mut [0; 1]), Err(e) if e.kind() == ErrorKind::WouldBlock);
+        if connected.elapsed() < DEADLINE {
+            assert!(open, "an idle client was closed before its deadline");
+            held += 1;
+        }
+    }
+    if held < idle.len() {
+        testkit::skip(&format!(
+            "only {held} of 1000 idle clients were still within their deadline"
+        ));
     }
     #[cfg(target_os = "linux")]
     {
