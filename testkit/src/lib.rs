@@ -378,3 +378,29 @@ pub fn send_and_close(addr: SocketAddr, bytes: &[u8]) {
         let _ = stream.write_all(bytes);
     }
 }
+
+impl Process {
+    /// Waits for the next stderr line containing `needle` and returns every
+    /// line up to and including it, for tests that must also check what was
+    /// *not* said on the way (a line logged once, not once per client).
+    pub fn stderr_until(&self, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    seen.push(line);
+                    if found {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!(
+                    "{}: no stderr line with {needle:?}; saw {seen:#?}",
+                    self.name
+                ),
+            }
+        }
+    }
+}
