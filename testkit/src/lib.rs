@@ -384,21 +384,35 @@ impl Process {
     /// line up to and including it, for tests that must also check what was
     /// *not* said on the way (a line logged once, not once per client).
     pub fn stderr_until(&self, needle: &str) -> Vec<String> {
+        self.lines_until(Stream::Stderr, needle)
+    }
+
+    /// The same for stdout.
+    pub fn stdout_until(&self, needle: &str) -> Vec<String> {
+        self.lines_until(Stream::Stdout, needle)
+    }
+
+    fn lines_until(&self, stream: Stream, needle: &str) -> Vec<String> {
         let deadline = Instant::now() + PATIENCE;
         let mut seen = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
-                Ok(line) => {
+            match self.running.next_line(stream, left) {
+                Ok(Some(line)) => {
                     let found = line.contains(needle);
                     seen.push(line);
                     if found {
                         return seen;
                     }
                 }
-                Err(_) => panic!(
-                    "{}: no stderr line with {needle:?}; saw {seen:#?}",
+                Ok(None) => panic!(
+                    "{}: exited before a line with {needle:?} on {stream:?}; saw {seen:#?}",
                     self.name
+                ),
+                Err(e) => panic!(
+                    "{}: no line with {needle:?} on {stream:?} ({}); saw {seen:#?}",
+                    self.name,
+                    explain(&e)
                 ),
             }
         }

@@ -101,7 +101,7 @@ pub fn a_silent_client_is_dropped_at_its_deadline_and_others_are_served(program:
     // Accepted after we started connecting, so never closed before 5 s from then.
     assert!(held >= DEADLINE, "closed early: {held:?}");
     assert!(held < DEADLINE + Duration::from_secs(3), "held {held:?}");
-    server.process.stderr_line("超过 5 秒没有收发数据");
+    server.process.stderr_line("5 秒内没有完成对话");
 }
 
 /// A per-read timeout restarts with each byte; a deadline does not. One
