@@ -71,6 +71,12 @@ fn check_host(text: &str, host: &str) -> Result<()> {
     if host.is_empty() {
         bail!("地址 \"{text}\" 缺少主机：请写成 主机:端口，例如 localhost:9999 或 0.0.0.0:9999");
     }
+    // fe80::1%eth0：带“作用域”（网卡名）的 IPv6 链路本地地址。写法没错，只是本程序不支持。
+    if host.contains('%') {
+        bail!(
+            "地址 \"{text}\" 是带作用域（%网卡名）的 IPv6 地址，本程序不支持这种地址：请改用 IPv4 地址，或者不带 % 的 IPv6 地址，例如 [::1]:9999"
+        );
+    }
     let is_name = host
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'));
@@ -142,13 +148,61 @@ pub fn connect_tcp(server: &HostPort, timeout: Duration) -> Result<TcpStream> {
     for addr in server.resolve()? {
         match TcpStream::connect_timeout(&addr, timeout) {
             Ok(stream) => return Ok(stream),
-            Err(error) => last_error = Some(error),
+            Err(error) => last_error = Some((addr, error)),
         }
     }
     match last_error {
-        Some(error) => Err(errors::connect(server, &error, timeout)),
+        Some((tried, error)) => Err(errors::connect(server, tried, &error, timeout)),
         // invariant: resolve() never returns an empty list, so the loop ran.
         None => bail!("找不到主机 \"{}\"", server.host),
+    }
+}
+
+// ANCHOR: lan_addresses
+/// For a server listening on every interface (`0.0.0.0` or `[::]`): the
+/// addresses by which other computers can reach it, with the name of the
+/// network interface each belongs to. Loopback is left out (other computers
+/// cannot use it), and so are IPv6 link-local addresses (they need a `%`
+/// scope, which these programs do not take). Listening on `0.0.0.0` means
+/// IPv4 only; on `[::]`, IPv6 only, which is what Windows does by default.
+pub fn lan_addresses(bound: SocketAddr) -> std::io::Result<Vec<(String, SocketAddr)>> {
+    let mut found = Vec::new();
+    for interface in if_addrs::get_if_addrs()? {
+        let ip = interface.ip();
+        let same_family = ip.is_ipv4() == bound.is_ipv4();
+        if same_family && !interface.is_loopback() && !is_v6_link_local(ip) {
+            found.push((interface.name, SocketAddr::new(ip, bound.port())));
+        }
+    }
+    found.sort_by_key(|(_, addr)| *addr);
+    found.dedup_by_key(|(_, addr)| *addr);
+    Ok(found)
+}
+// ANCHOR_END: lan_addresses
+
+fn is_v6_link_local(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80)
+}
+
+/// Prints, after a server's first line, where other computers can reach it,
+/// if it listens on every interface; one line per address, so that a
+/// teacher can read them off the projector.
+pub fn print_lan_addresses(bound: SocketAddr) {
+    if !bound.ip().is_unspecified() {
+        return;
+    }
+    match lan_addresses(bound) {
+        Ok(found) if found.is_empty() => crate::say!(
+            "这台电脑除了回环地址没有别的网络地址，其他电脑连不上它：请先连上网络（Wi-Fi 或网线）"
+        ),
+        Ok(found) => {
+            for (interface, addr) in found {
+                crate::say!("其他电脑可以连接：{addr}（网卡 {interface}）");
+            }
+        }
+        Err(e) => crate::say!(
+            "无法列出本机的网络地址（{e}）：请用 ipconfig（Windows）、ip addr（Linux）或 ifconfig（macOS）查看"
+        ),
     }
 }
 
@@ -178,6 +232,17 @@ mod tests {
     }
 
     #[test]
+    fn lan_addresses_leave_out_loopback_and_keep_the_port() {
+        let found = lan_addresses("0.0.0.0:9999".parse().unwrap()).unwrap();
+        for (_, addr) in found {
+            assert!(addr.is_ipv4() && !addr.ip().is_loopback(), "{addr}");
+            assert_eq!(addr.port(), 9999);
+        }
+        assert!(is_v6_link_local("fe80::1".parse().unwrap()));
+        assert!(!is_v6_link_local("2001:db8::1".parse().unwrap()));
+    }
+
+    #[test]
     fn rejects_each_malformed_shape_with_its_own_reason() {
         let reason = |text| parse(text).unwrap_err().to_string();
         assert!(reason("localhost").contains("缺少端口"));
@@ -188,5 +253,6 @@ mod tests {
         assert!(reason("::1:9999").contains("方括号"));
         assert!(reason("[::1]9999").contains("IPv6"));
         assert!(reason("bad host!:9999").contains("字符"));
+        assert!(reason("[fe80::1%lo]:9999").contains("不支持"));
     }
 }

@@ -181,10 +181,12 @@ impl Usage {
             })?;
         let value = match inline {
             Some(value) => value,
-            None => rest
-                .next()
-                .and_then(|value| value.into_string().ok())
-                .ok_or_else(|| anyhow!("选项 {name} 后面缺少值"))?,
+            None => match rest.next() {
+                None => bail!("选项 {name} 后面缺少值"),
+                Some(value) => value.into_string().map_err(|raw| {
+                    anyhow!("选项 {name} 的值 {raw:?} 不是合法的 UTF-8 文本：请换一个只含正常字符的文件名或值")
+                })?,
+            },
         };
         Ok((known, value))
     }
@@ -291,5 +293,17 @@ mod tests {
         assert!(reason(&["--cert"]).contains("缺少值"));
         assert!(reason(&["a:1", "b", "c"]).contains("多余的参数"));
         assert!(reason(&["nope"]).contains("缺少端口"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_value_that_is_not_utf8_is_named_as_such_not_as_missing() {
+        use std::os::unix::ffi::OsStringExt;
+        let args = [
+            OsString::from("--cert"),
+            OsString::from_vec(b"a\xff.pem".to_vec()),
+        ];
+        let error = USAGE.parse(args).unwrap_err().to_string();
+        assert!(error.contains("不是合法的 UTF-8"), "{error}");
     }
 }

@@ -85,6 +85,14 @@ impl Write for Guarded<'_> {
         self.stream.write(bytes)
     }
 
+    /// rustls hands over several records at once (its last-gasp alert after a
+    /// failed handshake comes second): pass them on in one `writev`, as
+    /// `TcpStream` does, or the default would write only the first.
+    fn write_vectored(&mut self, buffers: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.deadline.apply(self.stream)?;
+        self.stream.write_vectored(buffers)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.stream.flush()
     }

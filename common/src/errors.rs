@@ -37,15 +37,28 @@ pub fn bind(addr: &HostPort, error: &io::Error) -> anyhow::Error {
     anyhow!("绑定地址时出错: {why}")
 }
 
-/// 客户端连接失败时的说明。
-pub fn connect(addr: &impl Display, error: &io::Error, timeout: Duration) -> anyhow::Error {
+/// 客户端连接失败时的说明。`tried` 是最后试过的那个地址。
+pub fn connect(
+    addr: &impl Display,
+    tried: SocketAddr,
+    error: &io::Error,
+    timeout: Duration,
+) -> anyhow::Error {
     let secs = timeout.as_secs();
     let why = match error.kind() {
-        ErrorKind::ConnectionRefused => {
+        // 连接超时可能是服务器太忙（连接队列满了），也可能是防火墙悄悄丢掉了连接请求，
+        // 或者地址那头根本没有电脑：都不会回一个“拒绝”。
+        _ if is_timeout(error) => format!(
+            "{secs} 秒内没有应答。可能是服务器太忙、连接排满了，也可能是防火墙丢弃了连接请求，或者地址写错了；请稍后再试，并检查地址和防火墙"
+        ),
+        ErrorKind::ConnectionRefused if tried.ip().is_loopback() => {
             "连接被拒绝，那里没有程序在监听。服务器启动了吗？请先启动服务器，并确认地址和端口与服务器打印的一致".to_string()
         }
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
-            "{secs} 秒内没有应答。请检查地址是否写对、服务器是否在运行、防火墙是否放行了这个端口"
+        // 另一台电脑上的服务器只监听 localhost 时，从别的电脑连过去也是“拒绝”。
+        ErrorKind::ConnectionRefused => format!(
+            "连接被拒绝，{} 上没有程序在这个端口监听。服务器启动了吗？如果服务器在另一台电脑上，它必须监听 0.0.0.0（例如 tcp-server 0.0.0.0:{}）：只监听 localhost 的服务器，别的电脑连不上；也可能是防火墙拒绝了连接",
+            tried.ip(),
+            tried.port()
         ),
         ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable => {
             "网络不可达。请检查网络连接，以及地址是否写对".to_string()
@@ -59,9 +72,9 @@ pub fn connect(addr: &impl Display, error: &io::Error, timeout: Duration) -> any
 pub fn exchange(addr: &impl Display, error: &io::Error, timeout: Duration) -> anyhow::Error {
     let secs = timeout.as_secs();
     let why = match error.kind() {
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+        _ if is_timeout(error) => {
             format!(
-                "{secs} 秒内没有收到响应。服务器可能正忙着服务别的客户端、卡住了，或者它不是本章的服务器"
+                "{secs} 秒内没有收完服务器的响应。服务器可能正忙着服务别的客户端、卡住了，或者它不是本章的服务器"
             )
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
@@ -112,9 +125,8 @@ pub fn no_udp_reply(
 /// which is the server's own limit and has a fix.
 pub fn peer(error: &io::Error) -> String {
     match error.kind() {
-        // Unix reports an expired read timeout as WouldBlock, Windows as TimedOut.
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            format!("超过 {} 秒没有收发数据，断开", crate::IO_TIMEOUT.as_secs())
+        _ if is_timeout(error) => {
+            format!("{} 秒内没有完成对话，断开", crate::IO_TIMEOUT.as_secs())
         }
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "连接被对方重置".to_string(),
         ErrorKind::BrokenPipe => "对方已关闭连接".to_string(),
@@ -187,7 +199,12 @@ mod tests {
     #[test]
     fn a_refused_connection_asks_whether_the_server_runs() {
         let error = io::Error::from(ErrorKind::ConnectionRefused);
-        let line = connect(&"localhost:9999", &error, Duration::from_secs(5)).to_string();
+        let loopback = "127.0.0.1:9999".parse().unwrap();
+        let line = connect(&"localhost:9999", loopback, &error, Duration::from_secs(5)).to_string();
         assert!(line.contains("服务器启动了吗"), "{line}");
+        assert!(!line.contains("0.0.0.0"), "{line}");
+        let lan = "192.0.2.10:9999".parse().unwrap();
+        let line = connect(&"192.0.2.10:9999", lan, &error, Duration::from_secs(5)).to_string();
+        assert!(line.contains("必须监听 0.0.0.0"), "{line}");
     }
 }

@@ -83,9 +83,13 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Shows received bytes as text the way Python's `data.decode()` would, except
 /// that invalid UTF-8 becomes `�` instead of raising `UnicodeDecodeError`, and
-/// control characters other than line breaks and tabs are shown escaped
-/// (`\x1b`): the bytes come from whoever connected, and an escape sequence
-/// printed raw would repaint or scramble the learner's terminal.
+/// characters that would act on the terminal instead of showing are escaped:
+/// the bytes come from whoever connected, and printed raw they could repaint
+/// the learner's screen or forge log lines.
+///
+/// - control characters other than line breaks and tabs: `\x1b`;
+/// - bidirectional controls (U+202E turns the rest of a line around), line
+///   and paragraph separators, and zero-width characters: `\u{202e}`.
 pub fn show_bytes(data: &[u8]) -> String {
     let text = String::from_utf8_lossy(data);
     let mut shown = String::with_capacity(text.len());
@@ -97,11 +101,28 @@ pub fn show_bytes(data: &[u8]) -> String {
         let line_break = c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
         if c.is_control() && !line_break && c != '\t' {
             shown += &format!("\\x{:02x}", u32::from(c));
+        } else if is_invisible_format(c) {
+            shown += &format!("\\u{{{:04x}}}", u32::from(c));
         } else {
             shown.push(c);
         }
     }
     shown
+}
+
+/// Characters that change how the text around them is shown without being
+/// seen themselves.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'                       // Arabic letter mark
+            | '\u{200b}'..='\u{200f}'     // zero-width space/joiners, LRM, RLM
+            | '\u{2028}' | '\u{2029}'     // line and paragraph separators
+            | '\u{202a}'..='\u{202e}'     // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}'     // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}'     // bidi isolates
+            | '\u{feff}' // zero-width no-break space (BOM)
+    )
 }
 
 /// What a server does when `accept` fails: log it and wait for the next client.
@@ -127,5 +148,10 @@ mod tests {
         assert_eq!(show_bytes(b"line\r\n\tnext"), "line\r\n\tnext");
         assert_eq!(show_bytes(b"ok\rforged"), "ok\\x0dforged");
         assert_eq!(show_bytes(b"\x1b[2Jgone\x07\x7f"), "\\x1b[2Jgone\\x07\\x7f");
+        let tricks = "a\u{202e}b\u{2028}c\u{2066}d\u{200b}e\u{feff}";
+        assert_eq!(
+            show_bytes(tricks.as_bytes()),
+            "a\\u{202e}b\\u{2028}c\\u{2066}d\\u{200b}e\\u{feff}"
+        );
     }
 }

@@ -20,34 +20,20 @@
 //! cargo run -p tcp-server -- 127.0.0.1:0   # let the OS pick a free port
 //! ```
 
+mod usage;
+
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use common::cli::{Args, Usage};
+use common::cli::Args;
 use common::deadline::Deadline;
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
-
-const USAGE: Usage = Usage {
-    program: "tcp-server",
-    about: "原文「简单的 TCP 服务器」：逐个接受连接，读一次数据，回复“数据已收到”，然后关闭连接。",
-    arguments: &[(
-        "[ADDR]",
-        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
-    )],
-    options: &[],
-    notes: &["连上后 5 秒内不发数据的客户端会被断开（原文会一直等下去）。"],
-    examples: &[
-        "tcp-server",
-        "tcp-server 127.0.0.1:0",
-        "tcp-server 0.0.0.0:9999     # 让同一网络里的其他电脑也能连上",
-    ],
-};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
-    let args = match USAGE.parse_command_line() {
+    let args = match usage::USAGE.parse_command_line() {
         Ok(args) => args,
         Err(exit_code) => return exit_code,
     };
@@ -67,6 +53,8 @@ fn serve(args: &Args) -> Result<()> {
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     // print('等待客户端连接...')，后面加上真正绑定的地址：端口写 0 时可以看到系统挑的端口。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址（上课时学生要连老师的电脑）。
+    addr::print_lan_addresses(server_socket.local_addr()?);
     // ANCHOR_END: bind
 
     // ANCHOR: accept_loop

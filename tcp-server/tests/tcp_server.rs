@@ -104,7 +104,7 @@ fn help_is_chinese_with_an_example_and_exits_zero() {
 fn a_silent_client_is_dropped_after_the_timeout_and_the_next_is_served() {
     let server = start();
     let silent = TcpStream::connect(server.addr).unwrap();
-    server.process.stderr_line("超过 5 秒没有收发数据");
+    server.process.stderr_line("5 秒内没有完成对话");
     assert_serves(&server);
     drop(silent);
 }
@@ -168,6 +168,20 @@ fn terminal_escape_sequences_from_a_client_are_shown_escaped() {
     let line = server.process.stdout_line("的数据: ");
     assert!(line.ends_with("的数据: \\x1b[2J\\x07hi"), "{line:?}");
     assert!(!line.contains('\x1b'), "{line:?}");
+}
+
+#[test]
+fn invisible_unicode_that_reorders_or_forges_log_lines_is_shown_escaped() {
+    // U+202E turns the rest of the line around, U+2028 is a line break to
+    // some terminals and log viewers, U+200B cannot be seen at all.
+    let server = start();
+    let reply = testkit::tcp_exchange(server.addr, "a\u{202e}b\u{2028}c\u{200b}d".as_bytes());
+    assert_eq!(reply.unwrap(), "数据已收到".as_bytes());
+    let line = server.process.stdout_line("的数据: ");
+    assert!(
+        line.ends_with("的数据: a\\u{202e}b\\u{2028}c\\u{200b}d"),
+        "{line:?}"
+    );
 }
 
 #[test]

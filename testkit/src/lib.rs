@@ -5,25 +5,35 @@
 //! line it prints, and then real bytes go over loopback. Nothing here sleeps
 //! to synchronise; waiting is always for a line, a reply or an exit, with a
 //! deadline so that a broken program fails the test instead of hanging it.
+//!
+//! The processes, folders and deadlines themselves are `process-runner`'s,
+//! which the workshop uses too; this crate turns its errors into panics (a
+//! failed test) and adds the network helpers the tests share.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed test
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::thread;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// Long enough for a loaded CI machine, short enough that a hang is a failure.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+use process_runner::{Error, Finished, Output, Running, Stream, Waited};
+
+/// The deadlines, derived from the programs' own limits: a test that asserts
+/// "within" a time uses these (e.g. `deadline::CLIENT_LIMIT + deadline::MARGIN`)
+/// rather than a number of its own.
+pub use process_runner::deadline;
+
+/// How long any wait here lasts: one step of a chapter program (it starts,
+/// finishes an exchange, or prints its line about one), which ends at the
+/// latest when the program's own longest time limit fires, plus a margin
+/// for a loaded machine. The arithmetic is in [`process_runner::deadline`].
+pub const PATIENCE: Duration = process_runner::deadline::STEP;
 
 /// A program started in the background, killed when the test is done with it.
 pub struct Process {
-    child: Child,
-    stdout: Receiver<String>,
-    stderr: Receiver<String>,
+    running: Running,
     name: String,
 }
 
@@ -57,115 +67,98 @@ impl Process {
     ) -> Process {
         let name = Path::new(program.as_ref()).display().to_string();
         let mut command = Command::new(program);
-        command
-            .args(args)
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.args(args);
         if let Some(dir) = dir {
             command.current_dir(dir);
         }
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
-            stdin.write_all(input).unwrap();
-        }
-        let stdout = lines_of(child.stdout.take().unwrap());
-        let stderr = lines_of(child.stderr.take().unwrap());
-        Process {
-            child,
-            stdout,
-            stderr,
-            name,
+        let running = match input {
+            Some(input) => Running::start_with_input(&mut command, &name, Output::Keep, input),
+            None => Running::start(&mut command, &name, Output::Keep),
+        };
+        match running {
+            Ok(running) => Process { running, name },
+            Err(e) => panic!("cannot start {name}: {}", explain(&e)),
         }
     }
 
     /// Waits for the next stdout line containing `needle`; panics after
-    /// [`PATIENCE`] with everything the process said on stderr.
+    /// [`PATIENCE`] with the lines it passed over.
     pub fn stdout_line(&self, needle: &str) -> String {
-        self.wait_line(&self.stdout, needle, "stdout")
+        self.wait_line(Stream::Stdout, needle)
     }
 
     /// Waits for the next stderr line containing `needle`.
     pub fn stderr_line(&self, needle: &str) -> String {
-        self.wait_line(&self.stderr, needle, "stderr")
+        self.wait_line(Stream::Stderr, needle)
     }
 
-    fn wait_line(&self, lines: &Receiver<String>, needle: &str, which: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(line) => seen.push(line),
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!(
-                        "{}: no {which} line with {needle:?}; saw {seen:#?}",
-                        self.name
-                    )
-                }
-                Err(RecvTimeoutError::Disconnected) => panic!(
-                    "{}: exited before printing {needle:?} on {which}; saw {seen:#?}",
-                    self.name
-                ),
-            }
-        }
+    fn wait_line(&self, stream: Stream, needle: &str) -> String {
+        self.running
+            .line(stream, needle, PATIENCE)
+            .unwrap_or_else(|e| panic!("{}: {} (on {stream:?})", self.name, explain(&e)))
     }
 
     /// Everything printed on stderr so far, without waiting.
     pub fn stderr_so_far(&self) -> Vec<String> {
-        self.stderr.try_iter().collect()
+        self.running.lines_so_far(Stream::Stderr)
     }
 
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.running.is_running()
     }
 
     /// The process id, for reading its resource use from the OS.
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.running.id()
     }
 
     /// Waits for the process to exit on its own, killing it after [`PATIENCE`].
-    pub fn finish(mut self) -> Outcome {
-        let (stdout, closed) = drain(&self.stdout);
-        let (stderr, _) = drain(&self.stderr);
-        if !closed {
-            let _ = self.child.kill();
-            panic!(
-                "{} still running after {PATIENCE:?}; stderr: {stderr:#?}",
-                self.name
-            );
-        }
-        let status = self.child.wait().unwrap();
-        Outcome {
-            status,
-            stdout: stdout.join("\n"),
-            stderr: stderr.join("\n"),
+    pub fn finish(self) -> Outcome {
+        self.finish_within(PATIENCE)
+    }
+
+    fn finish_within(self, patience: Duration) -> Outcome {
+        match self.running.wait(patience) {
+            Ok(finished) => Outcome::from(finished),
+            Err(e) => panic!("{}: {}", self.name, explain(&e)),
         }
     }
-}
 
-impl Process {
     /// Stops reading the program's stdout, as `program | head -1` does after
     /// its first line: the pipe closes once the program writes again, and its
     /// writes fail from then on.
     pub fn stop_reading_stdout(&mut self) {
-        self.stdout = mpsc::channel().1;
+        self.running.stop_reading(Stream::Stdout);
     }
 }
 
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// A test failure's explanation, in English like the rest of the test
+/// output, with the lines the wait passed over.
+fn explain(error: &Error) -> String {
+    match error {
+        Error::TimedOut {
+            waited,
+            patience,
+            seen,
+            ..
+        } => format!("no {} within {patience:?}; saw {seen:#?}", what(waited)),
+        Error::Closed { waited, seen, .. } => {
+            format!("exited before printing {}; saw {seen:#?}", what(waited))
+        }
+        Error::NoAddress { line, .. } => {
+            format!("no address at the end of the first line {line:?}")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn what(waited: &Waited) -> String {
+    match waited {
+        Waited::NextLine => "line".to_string(),
+        Waited::Line(needle) => format!("line with {needle:?}"),
+        Waited::Address => "first line with its address".to_string(),
+        Waited::Exit => "exit (still running)".to_string(),
     }
 }
 
@@ -183,17 +176,16 @@ impl Server {
         dir: Option<&Path>,
     ) -> Server {
         let process = Process::start_in(program, args, dir);
-        let first = match process.stdout.recv_timeout(PATIENCE) {
-            Ok(line) => line,
-            Err(_) => panic!(
-                "{} printed no first line; stderr: {:?}",
-                process.name,
-                drain(&process.stderr).0
-            ),
-        };
-        let addr = address_in(&first)
-            .unwrap_or_else(|| panic!("no address at the end of the first line {first:?}"));
-        Server { process, addr }
+        match process.running.address(PATIENCE) {
+            Ok(addr) => Server { process, addr },
+            Err(e) => {
+                // Its stderr says why; it has exited or is killed by the drop.
+                let why = explain(&e);
+                let name = process.name.clone();
+                let stderr = process.running.wait(PATIENCE).map(|f| f.stderr);
+                panic!("{name}: {why}; stderr: {stderr:#?}")
+            }
+        }
     }
 
     /// `host:port` text for passing to a client binary.
@@ -204,7 +196,7 @@ impl Server {
 
 /// The socket address that ends `line`, if any.
 pub fn address_in(line: &str) -> Option<SocketAddr> {
-    line.split_whitespace().last()?.parse().ok()
+    process_runner::address_in(line)
 }
 
 /// How a finished program ended.
@@ -215,10 +207,30 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+impl From<Finished> for Outcome {
+    fn from(finished: Finished) -> Outcome {
+        Outcome {
+            status: finished.status,
+            stdout: finished.stdout.join("\n"),
+            stderr: finished.stderr.join("\n"),
+        }
+    }
+}
+
 /// Runs a program to completion (stdin closed) and returns what it printed.
 /// A program still running after [`PATIENCE`] is killed and the test fails.
 pub fn run<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> Outcome {
     run_in(program, args, None)
+}
+
+/// Like [`run`], for a program whose own deadline is longer than one step
+/// (the workshop's whole tour: [`process_runner::deadline::TOUR`]).
+pub fn run_within<S: AsRef<OsStr>>(
+    patience: Duration,
+    program: impl AsRef<OsStr>,
+    args: &[S],
+) -> Outcome {
+    Process::start(program, args).finish_within(patience)
 }
 
 /// Like [`run`], in the working directory `dir`.
@@ -240,66 +252,28 @@ pub fn run_with_input<S: AsRef<OsStr>>(
 }
 
 /// A folder of its own under the system's temp dir, removed when dropped.
-pub struct TempDir(PathBuf);
+pub struct TempDir(process_runner::TempDir);
 
 impl TempDir {
     /// A new empty folder; `tag` shows in its name, for whoever finds one.
     pub fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let name = format!("socket-test-{tag}-{}-{nanos}", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
+        match process_runner::TempDir::new(&format!("socket-test-{tag}")) {
+            Ok(dir) => TempDir(dir),
+            Err(e) => panic!("{e}"),
+        }
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 
     pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+        self.path().join(name)
     }
 
     /// The path of `name` inside the folder, as text for a command line.
     pub fn file(&self, name: &str) -> String {
         self.join(name).to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Streams a pipe's lines into a channel; the sender closes when the pipe does.
-fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Collects lines until the pipe closes (the process exited) or [`PATIENCE`]
-/// passes; says which of the two happened.
-fn drain(lines: &Receiver<String>) -> (Vec<String>, bool) {
-    let deadline = Instant::now() + PATIENCE;
-    let mut all = Vec::new();
-    loop {
-        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => all.push(line),
-            Err(RecvTimeoutError::Disconnected) => return (all, true),
-            Err(RecvTimeoutError::Timeout) => return (all, false),
-        }
     }
 }
 
@@ -402,5 +376,45 @@ pub fn send_and_close(addr: SocketAddr, bytes: &[u8]) {
     if let Ok(mut stream) = TcpStream::connect_timeout(&addr, PATIENCE) {
         let _ = stream.set_write_timeout(Some(PATIENCE));
         let _ = stream.write_all(bytes);
+    }
+}
+
+impl Process {
+    /// Waits for the next stderr line containing `needle` and returns every
+    /// line up to and including it, for tests that must also check what was
+    /// *not* said on the way (a line logged once, not once per client).
+    pub fn stderr_until(&self, needle: &str) -> Vec<String> {
+        self.lines_until(Stream::Stderr, needle)
+    }
+
+    /// The same for stdout.
+    pub fn stdout_until(&self, needle: &str) -> Vec<String> {
+        self.lines_until(Stream::Stdout, needle)
+    }
+
+    fn lines_until(&self, stream: Stream, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.running.next_line(stream, left) {
+                Ok(Some(line)) => {
+                    let found = line.contains(needle);
+                    seen.push(line);
+                    if found {
+                        return seen;
+                    }
+                }
+                Ok(None) => panic!(
+                    "{}: exited before a line with {needle:?} on {stream:?}; saw {seen:#?}",
+                    self.name
+                ),
+                Err(e) => panic!(
+                    "{}: no line with {needle:?} on {stream:?} ({}); saw {seen:#?}",
+                    self.name,
+                    explain(&e)
+                ),
+            }
+        }
     }
 }

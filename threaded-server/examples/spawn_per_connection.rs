@@ -118,15 +118,9 @@ fn receive_and_reply(
     connection.write_all(TCP_REPLY.as_bytes())
 }
 
-/// `connection.close()`, politely.
-///
-/// Closing a socket while bytes the client sent are still unread does not
-/// end the connection with a FIN; it resets it (RST), and a reset can
-/// destroy the reply before the client has read it (Windows does). So first
-/// `shutdown(Write)`: the client sees the end of the reply at once. Then
-/// read away whatever the client still sends until it closes its side too,
-/// bounded by the deadline and by 1 MiB, so a client that never stops
-/// sending still gets its reset.
+/// `connection.close()`, politely: end our side (FIN), then read away what
+/// the client still sends, so the close is not a reset that can destroy the
+/// reply (the reasons are in `tcp-server`'s copy of this function).
 fn close_politely(mut connection: TcpStream, deadline: Deadline) {
     let _ = connection.shutdown(Shutdown::Write);
     let mut scratch = [0; BUFFER_SIZE];

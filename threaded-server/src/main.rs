@@ -18,6 +18,8 @@
 //! cargo run -p threaded-server -- 127.0.0.1:0 --threads 8
 //! ```
 
+mod usage;
+
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
@@ -26,9 +28,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use anyhow::{Context, Result, bail};
-use common::cli::{Args, Usage};
+use common::cli::Args;
 use common::deadline::Deadline;
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 
 /// 默认的工作线程数：够一个教室的同学同时连接。
 const DEFAULT_THREADS: usize = 256;
@@ -37,32 +39,9 @@ const MAX_THREADS: usize = 4096;
 /// 所有工作线程都忙时，最多有多少个已接受的连接排队等候；再多的留在系统的连接队列里。
 const WAITING_ROOM: usize = 1024;
 
-const USAGE: Usage = Usage {
-    program: "threaded-server",
-    about: "原文「并发处理」：多个客户端同时服务；线程数有上限，不会因为连接太多而耗尽资源。",
-    arguments: &[(
-        "[ADDR]",
-        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
-    )],
-    options: &[(
-        "--threads N",
-        "工作线程数，也就是同时服务的客户端上限，默认 256，最多 4096",
-    )],
-    notes: &[
-        "达到上限时：新连接先在队列里等候（最多 1024 个），队列也满了就留在系统的连接队列里，",
-        "等有线程空下来再服务。不会拒绝连接，不会再创建线程，内存也不会随连接数上涨。",
-        "每个连接 5 秒内不收发数据就会被断开，空闲的客户端不能一直占着线程。",
-    ],
-    examples: &[
-        "threaded-server",
-        "threaded-server 127.0.0.1:0 --threads 8",
-        "threaded-server 0.0.0.0:9999",
-    ],
-};
-
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
-    let args = match USAGE.parse_command_line() {
+    let args = match usage::USAGE.parse_command_line() {
         Ok(args) => args,
         Err(exit_code) => return exit_code,
     };
@@ -97,7 +76,10 @@ fn serve(args: &Args) -> Result<()> {
             .name(format!("worker-{number}"))
             .spawn(move || work(&clients))
             .with_context(|| {
-                format!("无法创建第 {number} 个工作线程；请用 --threads 设一个更小的数")
+                format!(
+                    "无法创建第 {} 个工作线程；请用 --threads 设一个更小的数",
+                    number + 1
+                )
             })?;
     }
     // 接收端只留在工作线程手里：万一它们全都退出了，下面的 send 会失败，服务器能说出来。
@@ -106,6 +88,8 @@ fn serve(args: &Args) -> Result<()> {
     // 工作线程都创建好了才打印地址：客户端和测试把第一行当作“可以连了”，
     // 创建线程失败的错误也不该出现在地址之后。say! 就是 println!，只是 stdout 被关掉时不会 panic。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(server_socket.local_addr()?);
 
     // ANCHOR: accept_loop
     loop {
@@ -179,15 +163,9 @@ fn receive_and_reply(
     connection.write_all(TCP_REPLY.as_bytes())
 }
 
-/// `connection.close()`, politely.
-///
-/// Closing a socket while bytes the client sent are still unread does not
-/// end the connection with a FIN; it resets it (RST), and a reset can
-/// destroy the reply before the client has read it (Windows does). So first
-/// `shutdown(Write)`: the client sees the end of the reply at once. Then
-/// read away whatever the client still sends until it closes its side too,
-/// bounded by the deadline and by 1 MiB, so a client that never stops
-/// sending still gets its reset.
+/// `connection.close()`, politely: end our side (FIN), then read away what
+/// the client still sends, so the close is not a reset that can destroy the
+/// reply (the reasons are in `tcp-server`'s copy of this function).
 fn close_politely(mut connection: TcpStream, deadline: Deadline) {
     let _ = connection.shutdown(Shutdown::Write);
     let mut scratch = [0; BUFFER_SIZE];

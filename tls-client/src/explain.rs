@@ -41,12 +41,16 @@ pub fn handshake(error: &io::Error, server: &HostPort, ca_file: &str) -> anyhow:
         Some(rustls::Error::PeerIncompatible(why)) => format!(
             "服务器与本客户端没有共同支持的 TLS 版本或算法（{why:?}）；本客户端只用 TLS 1.3 和 1.2"
         ),
+        Some(rustls::Error::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge)) => {
+            "服务器发来的握手消息太大，超过了 rustls 允许的上限：这不是正常的 TLS 服务器"
+                .to_string()
+        }
         Some(other) => format!("服务器不按 TLS 协议行事（{other}）"),
         None => match error.kind() {
             ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset => {
                 format!("服务器在握手完成前就关闭了连接。{MAYBE_PLAIN}")
             }
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
+            _ if errors::is_timeout(error) => format!(
                 "{} 秒内没有完成握手，服务器没有应答。{MAYBE_PLAIN}",
                 CLIENT_TIMEOUT.as_secs()
             ),

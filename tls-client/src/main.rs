@@ -21,6 +21,7 @@
 
 mod explain;
 mod trust;
+mod usage;
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::process::ExitCode;
@@ -28,41 +29,16 @@ use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
-use common::cli::{Args, Usage};
+use common::cli::Args;
 use common::deadline::{Deadline, Guarded};
 use common::tls::negotiated;
 use common::{BUFFER_SIZE, CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, addr, errors, say, show_bytes};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
-const USAGE: Usage = Usage {
-    program: "tls-client",
-    about: "原文「安全考量」没有写的客户端：验证服务器的证书，发送一条消息，打印服务器的回复。",
-    arguments: &[
-        (
-            "[ADDR]",
-            "服务器地址，默认 localhost:9999；证书上必须有这里的主机名或 IP",
-        ),
-        ("[MESSAGE]", "要发送的消息，默认“你好，服务器！”"),
-    ],
-    options: &[(
-        "--ca FILE",
-        "只信任这个 PEM 证书文件，默认 server.crt（tls-server 生成的那个）",
-    )],
-    notes: &[
-        "没有“跳过验证”的选项：不验证证书的 TLS 挡不住冒充服务器的中间人，加密也就白做了。",
-        "--ca 必须是一个普通文件，最大 1 MiB（证书通常只有几 KB）。",
-        "连接的超时是 5 秒，握手和等待回复的超时各是 10 秒。",
-    ],
-    examples: &[
-        "tls-client",
-        "tls-client localhost:9999 \"自己的消息\" --ca server.crt",
-    ],
-};
-
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
-    let args = match USAGE.parse_command_line() {
+    let args = match usage::USAGE.parse_command_line() {
         Ok(args) => args,
         Err(exit_code) => return exit_code,
     };
@@ -114,7 +90,7 @@ fn talk(args: &Args) -> Result<()> {
     if let Err(e) = stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
         // 服务器没发 close_notify 就关了连接（原文的 Python 服务器就是这样）：
         // rustls 报告 UnexpectedEof。回复已经收到的话，照样显示。
-        if data.is_empty() || !is_cut_short(&e) {
+        if data.is_empty() || !closed_without_goodbye(&e) {
             return Err(explain::exchange(server_address, &e));
         }
     }
@@ -163,14 +139,10 @@ fn handshake(tls: &mut ClientConnection, socket: &mut Guarded) -> io::Result<()>
     Ok(())
 }
 
-/// The connection ended early without an error of its own: no
-/// `close_notify`, a reset, or the deadline, after part of the reply.
-fn is_cut_short(error: &io::Error) -> bool {
+/// The server closed after its reply without `close_notify`, or reset.
+fn closed_without_goodbye(error: &io::Error) -> bool {
     matches!(
         error.kind(),
-        ErrorKind::UnexpectedEof
-            | ErrorKind::ConnectionReset
-            | ErrorKind::TimedOut
-            | ErrorKind::WouldBlock
+        ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
     )
 }

@@ -21,6 +21,7 @@
 
 mod certs;
 mod peer;
+mod usage;
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -28,47 +29,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
-use common::cli::{Args, Usage};
+use common::cli::Args;
 use common::deadline::{Deadline, Guarded};
 use common::tls::negotiated;
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 use rustls::{ServerConfig, ServerConnection};
-
-const USAGE: Usage = Usage {
-    program: "tls-server",
-    about: "原文「安全考量」：用 TLS 加密的服务器。逐个接受连接，完成 TLS 握手，读一次数据，回复“数据已收到”。",
-    arguments: &[(
-        "[ADDR]",
-        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
-    )],
-    options: &[
-        ("--cert FILE", "PEM 格式的证书（链），默认 server.crt"),
-        (
-            "--key FILE",
-            "PEM 格式的私钥（PKCS#8、PKCS#1 RSA 或 SEC1 EC），默认 server.key",
-        ),
-        (
-            "--name NAME",
-            "证书上要有的名字：主机名或 IP 地址，可以写多次；默认 localhost、127.0.0.1 和 ::1",
-        ),
-    ],
-    notes: &[
-        "证书和私钥都不存在时，会生成一张自签名证书（适用于 --name 给出的名字，默认 localhost、127.0.0.1 和 ::1）和它的私钥：不给 --cert/--key 时生成在当前目录的 server.crt 和 server.key；给了 --name 时也会生成在 --cert/--key 指定的位置。",
-        "给了 --name 而证书已经存在时，会检查证书上有没有这些名字。只给 --cert/--key、不给 --name 时，文件只读不生成。",
-        "证书和私钥必须是普通文件，最大 1 MiB；私钥能被别的用户读到时会提醒。",
-        "连上后 5 秒内没有完成握手或没有发数据的客户端会被断开（原文会一直等下去）。",
-    ],
-    examples: &[
-        "tls-server",
-        "tls-server 127.0.0.1:0",
-        "tls-server localhost:9999 --cert my.crt --key my.key",
-        "tls-server 0.0.0.0:9999 --cert lan.crt --key lan.key --name 192.0.2.10 --name teacher.local",
-    ],
-};
 
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
-    let args = match USAGE.parse_command_line() {
+    let args = match usage::USAGE.parse_command_line() {
         Ok(args) => args,
         Err(exit_code) => return exit_code,
     };
@@ -95,6 +64,8 @@ fn serve(args: &Args) -> Result<()> {
     let local_addr = server_socket.local_addr()?;
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     say!("等待 TLS 客户端连接... {local_addr}");
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(local_addr);
     certs::print_notes(&files, local_addr.port());
     // ANCHOR_END: bind
 
@@ -210,15 +181,9 @@ fn receive_and_reply(
     Ok(())
 }
 
-/// `connection.close()`, politely.
-///
-/// Closing a socket while bytes the client sent are still unread does not
-/// end the connection with a FIN; it resets it (RST), and a reset can
-/// destroy the reply before the client has read it (Windows does). So first
-/// `shutdown(Write)`: the client sees the end of the reply at once. Then
-/// read away whatever the client still sends until it closes its side too,
-/// bounded by the deadline and by 1 MiB, so a client that never stops
-/// sending still gets its reset.
+/// `connection.close()`, politely: end our side (FIN), then read away what
+/// the client still sends, so the close is not a reset that can destroy the
+/// reply (the reasons are in `tcp-server`'s copy of this function).
 fn close_politely(mut connection: TcpStream, deadline: Deadline) {
     let _ = connection.shutdown(Shutdown::Write);
     let mut scratch = [0; BUFFER_SIZE];

@@ -33,6 +33,9 @@ pub fn handshake_failure(error: &io::Error) -> String {
         Some(rustls::Error::PeerIncompatible(why)) => format!(
             "客户端与本服务器没有共同支持的 TLS 版本或算法（{why:?}）；本服务器只接受 TLS 1.3 和 1.2"
         ),
+        Some(rustls::Error::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge)) => {
+            "对方发来的握手消息太大，超过了 rustls 允许的上限：这不是正常的 TLS 客户端".to_string()
+        }
         Some(other) => format!("对方不按 TLS 协议行事（{other}）"),
         None if error.kind() == ErrorKind::UnexpectedEof => {
             "对方在握手完成前就关闭了连接".to_string()

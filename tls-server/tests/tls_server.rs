@@ -326,7 +326,7 @@ fn a_silent_client_times_out_and_the_next_is_served() {
     let dir = TempDir::new("tls-server-silent");
     let server = start_in(&dir, &[]);
     let silent = TcpStream::connect(server.addr).unwrap();
-    server.process.stderr_line("超过 5 秒没有收发数据");
+    server.process.stderr_line("5 秒内没有完成对话");
     assert_serves(&server, &dir.join("server.crt"));
     drop(silent);
 }

@@ -14,13 +14,15 @@
 //! cargo run -p udp-client -- 127.0.0.1:9999 "自己的消息"
 //! ```
 
+mod usage;
+
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use common::cli::{Args, Usage};
+use common::cli::Args;
 use common::errors::{self, is_timeout};
 use common::{BUFFER_SIZE, UDP_MESSAGE, esay, say, show_bytes};
 
@@ -29,24 +31,9 @@ use common::{BUFFER_SIZE, UDP_MESSAGE, esay, say, show_bytes};
 const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
 const ATTEMPTS: u32 = 3;
 
-const USAGE: Usage = Usage {
-    program: "udp-client",
-    about: "原文「UDP 客户端」：发送一个数据报，打印服务器的回复。",
-    arguments: &[
-        ("[ADDR]", "服务器地址，默认 localhost:9999"),
-        ("[MESSAGE]", "要发送的消息，默认“你好，UDP 服务器！”"),
-    ],
-    options: &[],
-    notes: &[
-        "每次等待回复 3 秒，没有回复就重发，共 3 次（原文会一直等下去）。",
-        "名字解析出几个地址时，一共 9 秒的等待由这些地址平分。",
-    ],
-    examples: &["udp-client", "udp-client 127.0.0.1:9999 \"自己的消息\""],
-};
-
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
-    let args = match USAGE.parse_command_line() {
+    let args = match usage::USAGE.parse_command_line() {
         Ok(args) => args,
         Err(exit_code) => return exit_code,
     };

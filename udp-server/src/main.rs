@@ -18,32 +18,20 @@
 //! cargo run -p udp-server -- 127.0.0.1:0   # let the OS pick a free port
 //! ```
 
+mod guard;
+mod usage;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use common::cli::{Args, Usage};
-use common::{BUFFER_SIZE, UDP_REPLY, errors, esay, say, show_bytes};
-
-const USAGE: Usage = Usage {
-    program: "udp-server",
-    about: "原文「UDP 服务器」：接收数据报，打印内容，并回复“UDP 数据已收到”。",
-    arguments: &[(
-        "[ADDR]",
-        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
-    )],
-    options: &[],
-    notes: &["超过 1024 字节的数据报会被截断，日志里会说明。"],
-    examples: &[
-        "udp-server",
-        "udp-server 127.0.0.1:0",
-        "udp-server 0.0.0.0:9999",
-    ],
-};
+use common::cli::Args;
+use common::{BUFFER_SIZE, UDP_REPLY, addr, errors, esay, say, show_bytes};
+use guard::Guard;
 
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
-    let args = match USAGE.parse_command_line() {
+    let args = match usage::USAGE.parse_command_line() {
         Ok(args) => args,
         Err(exit_code) => return exit_code,
     };
@@ -63,16 +51,28 @@ fn serve(args: &Args) -> Result<()> {
     // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
     // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
     say!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(server_socket.local_addr()?);
     // ANCHOR_END: bind
 
     // ANCHOR: receive_loop
     // 比原文的 1024 多 1 个字节：如果这个字节也被填上，说明数据报超过了 1024 字节。
     let mut buffer = [0; BUFFER_SIZE + 1];
+    // 原文没有这一步：来源地址可以伪造，有些数据报不能回复，见 guard.rs。
+    let mut guard = Guard::new(server_socket.local_addr()?);
     loop {
         // data, client_address = server_socket.recvfrom(1024)
         match server_socket.recv_from(&mut buffer) {
             Ok((size, client_address)) => {
-                answer(&server_socket, &buffer[..size], client_address);
+                let datagram = &buffer[..size];
+                match guard.check(client_address, datagram) {
+                    None => answer(&server_socket, datagram, client_address),
+                    // 只在开始拒绝时记一行：拒绝本身不能变成刷屏的日志。
+                    Some((refusal, true)) => {
+                        esay!("不回复 {client_address}：{}", refusal.reason())
+                    }
+                    Some((_, false)) => {}
+                }
             }
             // 例如 Windows 会把上一次 sendto 的“端口不可达”报告在这里；超过缓冲区的数据报在
             // Windows 上也是一个错误（WSAEMSGSIZE），拿不到发送方地址，也就无法回复。记下来，继续收。

@@ -13,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{TCP_MESSAGE, TCP_REPLY};
+use process_runner::Error;
 
 /// What one load run measured.
 #[derive(Debug, Clone)]
@@ -31,46 +32,58 @@ impl Report {
 }
 
 /// Runs `clients` closed-loop clients against `server` for `duration`.
-pub fn run(server: SocketAddr, clients: usize, duration: Duration) -> Report {
+/// A Ctrl-C ends the run at once with [`Error::Cancelled`].
+pub fn run(server: SocketAddr, clients: usize, duration: Duration) -> Result<Report, Error> {
     let started = Instant::now();
     let deadline = started + duration;
     let workers: Vec<_> = (0..clients)
         .map(|_| thread::spawn(move || client_loop(server, deadline)))
         .collect();
+    // Waiting here rather than in join(), so that a Ctrl-C is noticed. The
+    // workers notice it too, after their current exchange (at most the
+    // timeouts in `exchange`); a cancelled run does not wait for them, they
+    // hold nothing to clean up and end with the process.
+    process_runner::poll_until(None, || {
+        Ok(workers.iter().all(|w| w.is_finished()).then_some(()))
+    })?;
     let mut latencies = Vec::new();
     let mut errors = 0;
+    // When the last client finished, not when we noticed (up to a poll later).
+    let mut finished = started;
     for worker in workers {
         // A client thread cannot panic (it only counts errors), but if one
         // did, its requests are simply missing from the totals.
-        if let Ok((mut own, own_errors)) = worker.join() {
+        if let Ok((mut own, own_errors, own_end)) = worker.join() {
             latencies.append(&mut own);
             errors += own_errors;
+            finished = finished.max(own_end);
         }
     }
-    let elapsed = started.elapsed();
+    let elapsed = finished - started;
     latencies.sort_unstable();
-    Report {
+    Ok(Report {
         requests: latencies.len() as u64,
         errors,
         elapsed,
         p50: percentile(&latencies, 50),
         p99: percentile(&latencies, 99),
-    }
+    })
 }
 
 /// One client: exchange after exchange until the deadline; returns the
-/// duration of each good exchange and the number of failed ones.
-fn client_loop(server: SocketAddr, deadline: Instant) -> (Vec<Duration>, u64) {
+/// duration of each good exchange, the number of failed ones, and when it
+/// stopped.
+fn client_loop(server: SocketAddr, deadline: Instant) -> (Vec<Duration>, u64, Instant) {
     let mut latencies = Vec::new();
     let mut errors = 0;
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && !process_runner::is_cancelled() {
         let started = Instant::now();
         match exchange(server) {
             Ok(true) => latencies.push(started.elapsed()),
             _ => errors += 1,
         }
     }
-    (latencies, errors)
+    (latencies, errors, Instant::now())
 }
 
 /// connect, sendall, read until the server closes, close; true if the reply

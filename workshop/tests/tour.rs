@@ -1,13 +1,20 @@
 //! The workshop tour, run as a user runs it: every chapter must succeed.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
-use testkit::run;
+use process_runner::deadline::TOUR;
+use testkit::{run, run_within};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
+/// Runs the workshop with a tour's patience: it builds the chapters first,
+/// then waits for each step with its own deadline (process_runner::deadline).
+fn run_tour(args: &[&str]) -> testkit::Outcome {
+    run_within(TOUR, WORKSHOP, args)
+}
+
 #[test]
 fn the_whole_tour_succeeds_chapter_by_chapter() {
-    let tour = run(WORKSHOP, &[] as &[&str]);
+    let tour = run_tour(&[]);
     assert!(tour.status.success(), "{tour:#?}");
     for heading in [
         "===== tcp：",
@@ -52,7 +59,7 @@ fn the_whole_tour_succeeds_chapter_by_chapter() {
 
 #[test]
 fn one_chapter_can_be_run_alone() {
-    let tour = run(WORKSHOP, &["udp"]);
+    let tour = run_tour(&["udp"]);
     assert!(tour.status.success(), "{tour:#?}");
     assert!(tour.stdout.contains("✓ udp（"));
     assert!(!tour.stdout.contains("===== tcp："));
@@ -62,7 +69,7 @@ fn one_chapter_can_be_run_alone() {
 fn a_server_that_cannot_start_fails_its_chapter_by_name() {
     // 192.0.2.1 is reserved for documentation: no machine owns it, so
     // binding there fails, and the server exits with its one-line error.
-    let tour = run(WORKSHOP, &["tcp", "--host", "192.0.2.1"]);
+    let tour = run_tour(&["tcp", "--host", "192.0.2.1"]);
     assert!(!tour.status.success());
     let failure = tour
         .stdout

@@ -1,0 +1,260 @@
+//! The book against the workspace as it is now: quoted code, ANCHOR
+//! regions, links, commands and the table of contents; and the docs-tool
+//! program itself, run on a small book of its own.
+//!
+//! The command check asks the built programs for their `--help`. They are
+//! found beside this test's own binary (`target/debug`), where
+//! `cargo test --workspace` has built every member's programs and examples
+//! before any test runs. `cargo test -p docs-tool` alone may not have built
+//! them, or built them before their sources last changed: those commands'
+//! options are then left unchecked, and the test says so with a skip note.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
+
+use std::fs;
+use std::path::Path;
+
+use docs_tool::commands::Binaries;
+use docs_tool::repo::Workspace;
+use docs_tool::{BLESS_COMMAND, Findings, Repo, book, commands, links, quotes, report};
+use testkit::{PATIENCE, TempDir, run};
+
+const DOCS_TOOL: &str = env!("CARGO_BIN_EXE_docs-tool");
+
+fn assert_none(findings: &Findings) {
+    assert!(
+        findings.problems.is_empty(),
+        "{}",
+        report(&findings.problems)
+    );
+}
+
+#[test]
+fn quoted_code_is_the_code_in_the_workspace() {
+    let findings = quotes::check_book(&Repo::this_one());
+    eprintln!("checked {} quoted blocks", findings.checked);
+    assert_none(&findings);
+    // A parser that silently found no markers would pass the line above.
+    assert!(
+        findings.checked >= 25,
+        "only {} quoted blocks found in the book",
+        findings.checked
+    );
+}
+
+#[test]
+fn every_anchor_region_is_quoted_by_the_book() {
+    let repo = Repo::this_one();
+    let workspace = Workspace::load(&repo).unwrap();
+    let findings = quotes::check_regions(&repo, &workspace);
+    eprintln!("checked {} ANCHOR regions", findings.checked);
+    assert_none(&findings);
+    assert!(
+        findings.checked >= 25,
+        "only {} ANCHOR regions found in the workspace",
+        findings.checked
+    );
+}
+
+#[test]
+fn relative_links_point_at_real_files_and_headings() {
+    let findings = links::check_pages(&Repo::this_one());
+    eprintln!("checked {} relative links", findings.checked);
+    assert_none(&findings);
+    assert!(
+        findings.checked >= 40,
+        "only {} relative links found",
+        findings.checked
+    );
+}
+
+#[test]
+fn commands_name_real_members_examples_and_options() {
+    let repo = Repo::this_one();
+    let workspace = Workspace::load(&repo).unwrap();
+    assert!(workspace.member("tcp-server").is_some(), "{workspace:?}");
+    let programs_dir = Path::new(DOCS_TOOL).parent().unwrap();
+    let programs = Binaries::in_folder(programs_dir, &repo, PATIENCE);
+    let (findings, unchecked) = commands::check_pages(&repo, &workspace, &programs);
+    eprintln!("checked {} cargo commands", findings.checked);
+    for why in &unchecked {
+        testkit::skip(&format!(
+            "options not checked: {why}; run `cargo test --workspace` to build every program first"
+        ));
+    }
+    assert_none(&findings);
+    assert!(
+        findings.checked >= 40,
+        "only {} cargo commands found",
+        findings.checked
+    );
+}
+
+#[test]
+fn the_summary_lists_every_page_and_pages_are_plain_markdown() {
+    let findings = book::check_book(&Repo::this_one());
+    assert_none(&findings);
+    assert!(
+        findings.checked >= 10,
+        "only {} book pages",
+        findings.checked
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The program, on a book of its own in a temporary folder
+// ---------------------------------------------------------------------------
+
+const SOURCE: &str = "fn main() {\n    // ANCHOR: greet\n    let name = \"世界\";\n    println!(\"你好，{name}\");\n    // ANCHOR_END: greet\n}\n";
+
+const PAGE: &str = "# 问候\n\n<!-- code: demo/src/main.rs:greet -->\n```rust\nlet name = \"世界\";\nprintln!(\"你好，{name}\");\n```\n";
+
+/// A repository with one member and a one-page book that quotes it exactly.
+fn small_repo() -> TempDir {
+    let dir = TempDir::new("docs-tool");
+    let files = [
+        ("Cargo.toml", "[workspace]\nmembers = [\"demo\"]\n"),
+        ("demo/Cargo.toml", "[package]\nname = \"demo\"\n"),
+        ("demo/src/main.rs", SOURCE),
+        (
+            "docs/book.toml",
+            "[book]\ntitle = \"书\"\nlanguage = \"zh-CN\"\nsrc = \"src\"\n",
+        ),
+        ("docs/src/SUMMARY.md", "# 目录\n\n- [问候](greet.md)\n"),
+        ("docs/src/greet.md", PAGE),
+    ];
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn docs_tool(args: &[&str], repo: &TempDir) -> testkit::Outcome {
+    let root = repo.path().to_str().unwrap();
+    let mut all = args.to_vec();
+    all.extend(["--root", root]);
+    run(DOCS_TOOL, &all)
+}
+
+#[test]
+fn a_drifted_quote_fails_the_check_with_a_diff_and_bless_fixes_it() {
+    let repo = small_repo();
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("检查了 1 处引用的代码"),
+        "{}",
+        check.stdout
+    );
+
+    // The code changes; the book does not.
+    let source = repo.path().join("demo/src/main.rs");
+    fs::write(&source, SOURCE.replace("世界", "Rust")).unwrap();
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert_eq!(check.status.code(), Some(1), "{}", check.stdout);
+    for expected in [
+        "docs/src/greet.md:3: the block under <!-- code: demo/src/main.rs:greet --> is not the code of that region now.",
+        "  -    3 | let name = \"Rust\";",
+        "  +    5 | let name = \"世界\";",
+        BLESS_COMMAND,
+    ] {
+        assert!(
+            check.stderr.contains(expected),
+            "{expected:?} in\n{}",
+            check.stderr
+        );
+    }
+
+    let bless = docs_tool(&["bless"], &repo);
+    assert!(bless.status.success(), "{}\n{}", bless.stdout, bless.stderr);
+    assert!(
+        bless.stdout.contains("重写了 1 段引用的代码"),
+        "{}",
+        bless.stdout
+    );
+    let page = fs::read_to_string(repo.path().join("docs/src/greet.md")).unwrap();
+    assert_eq!(page, PAGE.replace("世界", "Rust"));
+    let names: Vec<_> = fs::read_dir(repo.path().join("docs/src"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "a temporary file was left behind: {names:?}"
+    );
+
+    let again = docs_tool(&["bless"], &repo);
+    assert!(
+        again.stdout.contains("没有改动任何文件"),
+        "{}",
+        again.stdout
+    );
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
+}
+
+#[test]
+fn an_unquoted_region_and_a_marker_bless_cannot_fix_are_reported() {
+    let repo = small_repo();
+    fs::write(
+        repo.path().join("demo/src/main.rs"),
+        format!("{SOURCE}// ANCHOR: later\nfn later() {{}}\n// ANCHOR_END: later\n"),
+    )
+    .unwrap();
+    fs::write(
+        repo.path().join("docs/src/greet.md"),
+        format!("{PAGE}\n<!-- code: demo/src/gone.rs:greet -->\n```rust\n```\n"),
+    )
+    .unwrap();
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        check
+            .stderr
+            .contains("demo/src/main.rs:7: no page of the book quotes the region `later`"),
+        "{}",
+        check.stderr
+    );
+    let bless = docs_tool(&["bless"], &repo);
+    assert_eq!(bless.status.code(), Some(1));
+    assert!(bless.stderr.contains("需要手动修改"), "{}", bless.stderr);
+    assert!(
+        bless
+            .stderr
+            .contains("demo/src/gone.rs, which does not exist"),
+        "{}",
+        bless.stderr
+    );
+}
+
+#[test]
+fn the_command_line_answers_help_and_mistakes_in_chinese() {
+    let help = run(DOCS_TOOL, &["--help"]);
+    assert!(help.status.success());
+    assert!(
+        help.stdout.contains("cargo run -p docs-tool -- bless"),
+        "{}",
+        help.stdout
+    );
+    for (args, expected) in [
+        (&[][..], "请写要做的事：check（检查）或 bless"),
+        (&["chek"][..], "多余的参数 \"chek\""),
+        (&["check", "--fast"][..], "不认识的选项 --fast"),
+    ] {
+        let wrong = run(DOCS_TOOL, args);
+        assert_eq!(wrong.status.code(), Some(2), "{args:?}");
+        assert!(
+            wrong.stderr.contains(expected),
+            "{args:?}: {}",
+            wrong.stderr
+        );
+        assert!(
+            wrong.stderr.contains("docs-tool --help"),
+            "{}",
+            wrong.stderr
+        );
+    }
+}
