@@ -267,12 +267,14 @@ fn leftovers_of_a_killed_generation_are_cleaned_up_at_the_next_start() {
 fn a_key_without_its_certificate_from_a_crash_is_replaced() {
     let dir = TempDir::new("tls-server-crash-half");
     // What a server killed between placing the key and the certificate
-    // leaves: its lock, a temporary certificate, a key alone.
+    // leaves: its lock, both temporary files, and the key alone (the same
+    // file as the temporary key: it was linked from it).
     let old = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let key = old.signing_key.serialize_pem();
     fs::write(dir.join(".server.crt.lock"), "tls-server 1 1\n").unwrap();
     fs::write(dir.join(".server.crt.tmp"), old.cert.pem()).unwrap();
-    fs::write(dir.join("server.key"), &key).unwrap();
+    fs::write(dir.join(".server.key.tmp"), &key).unwrap();
+    fs::hard_link(dir.join(".server.key.tmp"), dir.join("server.key")).unwrap();
     for name in names_in(dir.path()) {
         backdate(&dir.join(&name), Duration::from_secs(3600));
     }
@@ -281,6 +283,24 @@ fn a_key_without_its_certificate_from_a_crash_is_replaced() {
     assert_eq!(names_in(dir.path()), ["server.crt", "server.key"]);
     assert_ne!(fs::read_to_string(dir.join("server.key")).unwrap(), key);
     whole_pair_in(dir.path());
+
+    // A key the user put beside a stale lock is not the dead server's (it
+    // differs from the temporary key): it is kept, and the half pair named.
+    drop(server);
+    fs::remove_file(dir.join("server.crt")).unwrap();
+    let users = fs::read(dir.join("server.key")).unwrap();
+    fs::write(dir.join(".server.crt.lock"), "tls-server 2 2\n").unwrap();
+    fs::write(dir.join(".server.key.tmp"), &key).unwrap();
+    for name in [".server.crt.lock", ".server.key.tmp", "server.key"] {
+        backdate(&dir.join(name), Duration::from_secs(3600));
+    }
+    let line = refused(dir.path(), &[]);
+    assert!(line.contains("有 server.key，却没有 server.crt"), "{line}");
+    assert_eq!(fs::read(dir.join("server.key")).unwrap(), users);
+    assert_eq!(names_in(dir.path()), ["server.key"]);
+    fs::remove_file(dir.join("server.key")).unwrap();
+    let server = start_in(dir.path(), &[]);
+    server.process.stdout_line("已生成自签名证书");
 
     // A stale lock beside a whole pair (a crash after the certificate was
     // placed) is removed too, and the pair is kept.

@@ -24,7 +24,14 @@
 //!    Nothing can run on SIGKILL, so it can leave the lock, temporary files,
 //!    or a key without its certificate. Generation takes milliseconds, so a
 //!    lock older than [`STALE`] belongs to a dead process: the next
-//!    tls-server removes it with the files that process left, and generates.
+//!    tls-server removes it with the files that process left (a key alone
+//!    only if it has the same bytes as the dead process's temporary key),
+//!    and generates.
+//!
+//! What is left: two servers that both judge the same stale lock in the
+//! same microseconds could both clear it and both generate; the links that
+//! never replace make one of them lose, and at worst the next start says
+//! the pair does not match. That needs a crash first, and a race after.
 //!
 //! Every wait has a deadline; every message is one Chinese line.
 
@@ -290,29 +297,44 @@ impl Pair {
     /// Removes what a process that died while generating left behind: its
     /// temporary files, a key (or certificate) it had linked without the
     /// other, then its lock. Only files from before the lock went stale are
-    /// touched, so a new generator's files survive a late cleaner.
+    /// touched, so a new generator's files survive a late cleaner; and a file
+    /// at a real name is removed only if it is provably the dead process's
+    /// (the same bytes as its temporary file): never a key the user put there.
     fn clear_after_crash(&self, seen: &LockSeen) {
         let _signals = hold_signals();
         let made_by_the_dead = seen
             .modified
             .and_then(|modified| modified.checked_add(STALE / 2))
             .unwrap_or_else(SystemTime::now);
-        let mut leftovers = vec![&self.cert_temp, &self.key_temp];
+        let old = |path: &Path| {
+            fs::symlink_metadata(path)
+                .and_then(|metadata| metadata.modified())
+                .is_ok_and(|modified| modified < made_by_the_dead)
+        };
         if self.one_present() {
-            leftovers.extend([&self.cert, &self.key]);
+            for (file, temp) in [(&self.key, &self.key_temp), (&self.cert, &self.cert_temp)] {
+                if old(file) && same_bytes(file, temp) {
+                    let _ = fs::remove_file(file);
+                }
+            }
         }
-        for path in leftovers {
-            let old = fs::symlink_metadata(path)
-                .and_then(|m| m.modified())
-                .is_ok_and(|modified| modified < made_by_the_dead);
-            if old {
-                let _ = fs::remove_file(path);
+        for temp in [&self.key_temp, &self.cert_temp] {
+            if old(temp) {
+                let _ = fs::remove_file(temp);
             }
         }
         // 锁还是我们判定过期的那一把时才删：别的进程可能刚删过它，又放了一把新的。
         if LockSeen::read(&self.lock).is_some_and(|now| now.token == seen.token) {
             let _ = fs::remove_file(&self.lock);
         }
+    }
+}
+
+/// Whether two files both exist and hold the same bytes.
+fn same_bytes(one: &Path, other: &Path) -> bool {
+    match (read_small_file(one), read_small_file(other)) {
+        (Ok(one), Ok(other)) => one == other,
+        _ => false,
     }
 }
 
