@@ -21,6 +21,7 @@
 
 mod certs;
 mod peer;
+mod ssl_context;
 mod usage;
 
 use std::io::{self, ErrorKind, Read, Write};
@@ -34,6 +35,7 @@ use common::deadline::{Deadline, Guarded};
 use common::tls::negotiated;
 use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 use rustls::{ServerConfig, ServerConnection};
+use ssl_context::Context;
 
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
@@ -54,7 +56,7 @@ fn serve(args: &Args) -> Result<()> {
     // 在绑定端口之前读好证书：文件有问题时一句话说明并退出，不会先占住端口。
     let names = args.options("--name");
     let files = certs::choose(args.option("--cert"), args.option("--key"), names)?;
-    let context = tls_config(&files)?;
+    let context = ssl_context::tls_config(&files)?;
     // ANCHOR_END: context
 
     // ANCHOR: bind
@@ -67,6 +69,7 @@ fn serve(args: &Args) -> Result<()> {
     // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
     addr::print_lan_addresses(local_addr);
     certs::print_notes(&files, local_addr.port());
+    ssl_context::warn_if_a_ca(&context, &files);
     // ANCHOR_END: bind
 
     // ANCHOR: accept_loop
@@ -82,41 +85,18 @@ fn serve(args: &Args) -> Result<()> {
     // ANCHOR_END: accept_loop
 }
 
-// ANCHOR: tls_config
-/// The article's `SSLContext`: which TLS versions, which certificate.
-fn tls_config(files: &certs::CertFiles) -> Result<Arc<ServerConfig>> {
-    let (chain, key) = certs::load(files)?;
-    // 明确指定 ring 作为加密实现：若依赖里同时开启了 ring 和 aws-lc-rs，
-    // ServerConfig::builder() 会在运行时 panic，而这样写永远不会。
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    // context = ssl.SSLContext(ssl.PROTOCOL_TLSv1_2)
-    // PROTOCOL_TLSv1_2 在 Python 里已弃用，而且只允许 TLS 1.2。rustls 的安全默认值
-    // 是 TLS 1.3 和 1.2，更老的 TLS 1.0/1.1 和不安全的算法根本没有实现。
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| certs::unusable_pair(&e, files))?;
-    Ok(Arc::new(config))
-}
-// ANCHOR_END: tls_config
-
 // ANCHOR: handle_connection
 /// One client, start to finish: handshake, then the body of the article's
 /// `try/finally`.
-fn handle_connection(
-    context: &Arc<ServerConfig>,
-    connection: TcpStream,
-    client_address: SocketAddr,
-) {
+fn handle_connection(context: &Context, connection: TcpStream, client_address: SocketAddr) {
     // 原文没有时限。握手、读请求、写回复一共 5 秒：握手要读写好几次，每次读各给 5 秒的话，
     // 一个每 4 秒挤出一个字节的客户端能一直占着服务器。guard 让每次读写都只能用剩下的时间。
     let deadline = Deadline::after(IO_TIMEOUT);
     let mut socket = deadline.guard(&connection);
-    let mut tls = match handshake(context, &mut socket) {
+    let mut tls = match handshake(&context.config, &mut socket) {
         Ok(tls) => tls,
         Err(e) => {
-            let why = peer::handshake_failure(&e);
+            let why = peer::handshake_failure(&e, context.certificate_is_a_ca);
             esay!("与 {client_address} 的 TLS 握手失败：{why}");
             return;
         }

@@ -14,7 +14,7 @@ use rustls::{AlertDescription, InvalidMessage};
 
 // ANCHOR: handshake_failure
 /// Why a handshake failed, for the server's log.
-pub fn handshake_failure(error: &io::Error) -> String {
+pub fn handshake_failure(error: &io::Error, certificate_is_a_ca: bool) -> String {
     match tls_error(error) {
         Some(rustls::Error::InvalidMessage(
             InvalidMessage::InvalidContentType
@@ -23,6 +23,15 @@ pub fn handshake_failure(error: &io::Error) -> String {
         )) => "对方发来的不是 TLS 数据（是不是用普通的 tcp-client 连了 TLS 服务器？）".to_string(),
         Some(rustls::Error::AlertReceived(AlertDescription::CertificateExpired)) => {
             "客户端说本服务器的证书已经过期（TLS 警报 CertificateExpired）。请重新生成证书：tls-server 生成的那一对，删掉 server.crt 和 server.key 再启动一次即可".to_string()
+        }
+        // 证书是 CA 证书时，客户端拒绝的原因多半就是它：要改的是服务器这边。
+        Some(rustls::Error::AlertReceived(alert))
+            if rejects_certificate(*alert) && certificate_is_a_ca =>
+        {
+            format!(
+                "客户端不接受本服务器的证书（它发来了 TLS 警报 {alert:?}）：本服务器的证书是一张 CA 证书（CA:TRUE），验证严格的客户端不能把它当服务器证书用（CaUsedAsEndEntity）。要改的是服务器的证书，不是客户端：{}",
+                crate::ssl_context::CA_FIX
+            )
         }
         Some(rustls::Error::AlertReceived(alert)) if rejects_certificate(*alert) => format!(
             "客户端不接受本服务器的证书（它发来了 TLS 警报 {alert:?}）。请让客户端信任本服务器的证书，例如 tls-client --ca server.crt，并用证书上的名字连接"
