@@ -549,3 +549,36 @@ fn a_certificate_without_the_teachers_ip_gives_the_name_mismatch_line() {
     );
     assert!(outcome.stderr.starts_with(&expected), "{outcome:?}");
 }
+
+#[test]
+fn a_certificate_made_for_the_teachers_ip_with_name_succeeds() {
+    let (Some(server), Some(client)) = (program("tls-server"), program("tls-client")) else {
+        return;
+    };
+    let Some(room) = Classroom::build(1) else {
+        return;
+    };
+    let dir = TempDir::new("classroom-tls-name");
+    let args = ["0.0.0.0:0", "--name", TEACHER_IP];
+    let teacher = Server::start_in(
+        "ip",
+        &Classroom::inside(&room.teacher(), &server, &args),
+        Some(dir.path()),
+    );
+    let made = teacher.process.stdout_line("已生成自签名证书");
+    assert!(made.contains(&format!("证书适用于 {TEACHER_IP}")), "{made}");
+    let target = format!("{TEACHER_IP}:{}", port(&teacher));
+    let ca = dir.file("server.crt");
+    let outcome = room.run(&room.student(1), &client, &[&target, "--ca", &ca]);
+    assert!(outcome.status.success(), "{outcome:?}");
+    let lines: Vec<&str> = outcome.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("已与 {target} 建立 TLS 连接（")),
+        "{outcome:?}"
+    );
+    assert!(
+        lines[0].ends_with("），服务器的证书验证通过"),
+        "{outcome:?}"
+    );
+    assert_eq!(lines[1], "收到服务器的响应: 数据已收到");
+}
