@@ -22,7 +22,9 @@ pub struct Usage {
     pub about: &'static str,
     /// 位置参数：(`[ADDR]`, 说明)。第一个总是地址。
     pub arguments: &'static [(&'static str, &'static str)],
-    /// 选项：(`--cert FILE`, 说明)。每个选项都带一个值，可以写多次（用 `Args::options` 取出全部的值）。
+    /// 选项：(`--cert FILE`, 说明)。写成 `--name VALUE` 的选项带一个值，可以写多次
+    /// （用 `Args::options` 取出全部的值）；只写 `--name` 的是开关，不带值（例如 `--udp`），
+    /// 用 [`Args::flag`] 读取。
     pub options: &'static [(&'static str, &'static str)],
     /// 补充说明，例如超时和上限。
     pub notes: &'static [&'static str],
@@ -72,6 +74,16 @@ impl Args {
             .map(|(_, value)| value.as_str())
     }
 
+    /// 开关（不带值的选项，例如 `--udp`）是否给出了。
+    pub fn flag(&self, name: &str) -> bool {
+        self.option(name).is_some()
+    }
+
+    /// 地址之后的位置参数，原样保留（例如 wiretap 的服务器地址、peer 的消息）。
+    pub fn rest(&self) -> &[String] {
+        &self.extra
+    }
+
     /// 数字选项的值：没有给出时用 `default`；不是正整数时给出一句说明。
     pub fn number(&self, name: &str, default: usize) -> Result<usize> {
         match self.option(name) {
@@ -105,7 +117,13 @@ impl Usage {
     /// };
     /// ```
     pub fn parse_command_line(&self) -> Result<Args, ExitCode> {
-        match self.parse(std::env::args_os().skip(1)) {
+        self.parse_words(std::env::args_os().skip(1))
+    }
+
+    /// Like [`Usage::parse_command_line`], for the words after a subcommand
+    /// (`peer silent ADDR …` reads everything after `silent` this way).
+    pub fn parse_words(&self, words: impl IntoIterator<Item = OsString>) -> Result<Args, ExitCode> {
+        match self.parse(words) {
             Ok(Parsed::Run(args)) => Ok(args),
             Ok(Parsed::Help) => {
                 crate::say!("{}", self.help().trim_end());
@@ -152,7 +170,8 @@ impl Usage {
         }))
     }
 
-    /// Reads `--name VALUE` or `--name=VALUE` for an option this program knows.
+    /// Reads `--name VALUE` or `--name=VALUE` for an option this program
+    /// knows, or just `--name` for a switch (its value is left empty).
     fn option_value(
         &self,
         arg: &str,
@@ -162,11 +181,14 @@ impl Usage {
             Some((name, value)) => (name, Some(value.to_string())),
             None => (arg, None),
         };
-        let known = self
+        let (known, takes_value) = self
             .options
             .iter()
-            .map(|(spec, _)| spec.split(' ').next().unwrap_or(spec))
-            .find(|known| *known == name)
+            .map(|(spec, _)| match spec.split_once(' ') {
+                Some((known, _)) => (known, true),
+                None => (*spec, false),
+            })
+            .find(|(known, _)| *known == name)
             .ok_or_else(|| {
                 let takes_message = self.arguments.iter().any(|(arg, _)| *arg == "[MESSAGE]");
                 let hint = if takes_message {
@@ -179,6 +201,12 @@ impl Usage {
                 };
                 anyhow!("不认识的选项 {name}{hint}")
             })?;
+        if !takes_value {
+            return match inline {
+                Some(_) => bail!("选项 {name} 是开关，不带值：只写 {name} 就行"),
+                None => Ok((known, String::new())),
+            };
+        }
         let value = match inline {
             Some(value) => value,
             None => match rest.next() {
@@ -231,7 +259,7 @@ mod tests {
         program: "demo",
         about: "演示",
         arguments: &[("[ADDR]", "地址"), ("[MESSAGE]", "消息")],
-        options: &[("--cert FILE", "证书")],
+        options: &[("--cert FILE", "证书"), ("--loud", "开关")],
         notes: &[],
         examples: &["demo localhost:9999"],
     };
@@ -270,6 +298,17 @@ mod tests {
         // option() is the first of them, as before.
         assert_eq!(args.option("--cert"), Some("a"));
         assert_eq!(run_args(&[]).options("--cert").count(), 0);
+    }
+
+    #[test]
+    fn a_switch_takes_no_value_and_later_words_stay_positional() {
+        let args = run_args(&["a:1", "--loud", "hi"]);
+        assert!(args.flag("--loud"));
+        assert!(!args.flag("--cert"));
+        assert_eq!(args.rest(), ["hi"]);
+        assert!(!run_args(&["a:1"]).flag("--loud"));
+        let error = parse(&["--loud=yes"]).unwrap_err().to_string();
+        assert!(error.contains("不带值"), "{error}");
     }
 
     #[test]
