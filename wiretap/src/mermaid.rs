@@ -1,0 +1,194 @@
+//! `--mermaid FILE`：把真正发生的往来画成 Mermaid 时序图，Markdown 页面可以直接显示。
+//!
+//! The diagram is rewritten whole after each connection (UDP: each
+//! datagram), to a temporary file in the same folder that is then renamed
+//! over FILE. A rename within one folder replaces the file in one step, so
+//! whoever opens FILE, even after Ctrl-C in the middle of a run, finds the
+//! previous diagram or the new one, never half of one.
+//!
+//! Participants are numbered clients (`客户端 1`, `客户端 2` …) and one
+//! `服务器`. Ports and times are left out on purpose: the same command
+//! draws the same diagram, so one in the docs does not change on each run.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The most lines a diagram gets; a long run would otherwise grow it (and
+/// the memory holding it) without end, and no page can show it anyway.
+const MOST_LINES: usize = 500;
+
+/// The diagram so far.
+#[derive(Debug, Default)]
+pub struct Diagram {
+    clients: Vec<usize>,
+    lines: Vec<String>,
+    full: bool,
+    /// Whether something changed since the file was last written.
+    changed: bool,
+}
+
+/// The participant name of client number `id`.
+pub fn client(id: usize) -> String {
+    format!("C{id}")
+}
+
+/// The server's participant name.
+pub const SERVER: &str = "S";
+
+impl Diagram {
+    /// Adds one line (an arrow or a note) that concerns client `id`.
+    pub fn push(&mut self, id: usize, line: String) {
+        if self.lines.len() >= MOST_LINES {
+            self.changed |= !self.full;
+            self.full = true;
+            return;
+        }
+        if !self.clients.contains(&id) {
+            self.clients.push(id);
+        }
+        self.lines.push(line);
+        self.changed = true;
+    }
+
+    /// The diagram as Mermaid text.
+    pub fn render(&self) -> String {
+        let mut text = String::from("sequenceDiagram\n");
+        for id in &self.clients {
+            text += &format!("    participant {} as 客户端 {id}\n", client(*id));
+        }
+        text += &format!("    participant {SERVER} as 服务器\n");
+        for line in &self.lines {
+            text += &format!("    {line}\n");
+        }
+        if self.full {
+            text += &format!(
+                "    Note over {SERVER}: 后面的事件没有画出来：一张图最多画 {MOST_LINES} 个\n"
+            );
+        }
+        text
+    }
+
+    /// Writes the diagram to `path` if it changed since the last time.
+    pub fn save(&mut self, path: &Path) -> io::Result<()> {
+        if !self.changed {
+            return Ok(());
+        }
+        let mut text = self.render();
+        if is_markdown(path) {
+            text = format!("```mermaid\n{text}```\n");
+        }
+        write_whole(path, text.as_bytes())?;
+        self.changed = false;
+        Ok(())
+    }
+
+    /// Writes the empty diagram at start-up, so that a file that cannot be
+    /// written is reported before the first client comes.
+    pub fn save_first(&mut self, path: &Path) -> io::Result<()> {
+        self.changed = true;
+        self.save(path)
+    }
+}
+
+/// A `.md` file gets the ```` ```mermaid ```` fence a Markdown page needs;
+/// any other file is the bare diagram (`.mmd`, for Mermaid's own tools).
+fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown"))
+}
+
+/// Writes `bytes` to `path` whole or not at all: into a temporary file in
+/// the same folder first, then renamed over `path`.
+fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temporary = temporary_beside(path);
+    let written = fs::File::create(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    let result = written.and_then(|()| fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
+
+fn temporary_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "wiretap".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Makes text safe inside a Mermaid message: `;` and `#` have meanings
+/// there, `<`, `>` and `&` would be read as HTML, so they become Mermaid's
+/// entity codes (`#59;`), which it shows as the characters themselves.
+pub fn escape(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            ';' | '#' | '<' | '>' | '&' | '%' | '"' => safe += &format!("#{};", u32::from(c)),
+            c if c.is_control() => safe.push(' '),
+            c => safe.push(c),
+        }
+    }
+    safe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn participants_come_first_with_the_server_last() {
+        let mut diagram = Diagram::default();
+        diagram.push(2, "C2->>S: 建立连接".into());
+        diagram.push(1, "C1->>S: 建立连接".into());
+        let text = diagram.render();
+        let c2 = text.find("participant C2 as 客户端 2").unwrap();
+        let c1 = text.find("participant C1 as 客户端 1").unwrap();
+        let s = text.find("participant S as 服务器").unwrap();
+        assert!(text.starts_with("sequenceDiagram\n"));
+        assert!(c2 < c1 && c1 < s && s < text.find("C2->>S").unwrap());
+    }
+
+    #[test]
+    fn a_long_run_is_cut_off_with_a_note() {
+        let mut diagram = Diagram::default();
+        for i in 0..MOST_LINES + 10 {
+            diagram.push(1, format!("C1->>S: {i}"));
+        }
+        let text = diagram.render();
+        assert!(text.contains(&format!("C1->>S: {}", MOST_LINES - 1)));
+        assert!(!text.contains(&format!("C1->>S: {MOST_LINES}\n")));
+        assert!(text.contains("后面的事件没有画出来"));
+    }
+
+    #[test]
+    fn special_characters_become_entity_codes() {
+        assert_eq!(escape("a;b#c<d>"), "a#59;b#35;c#60;d#62;");
+        assert_eq!(escape("你好，服务器！"), "你好，服务器！");
+    }
+
+    #[test]
+    fn markdown_files_get_a_fence_and_the_file_appears_whole() {
+        let dir = std::env::temp_dir().join(format!("wiretap-mermaid-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut diagram = Diagram::default();
+        diagram.push(1, "C1->>S: 建立连接".into());
+        let md = dir.join("run.md");
+        diagram.save(&md).unwrap();
+        let text = fs::read_to_string(&md).unwrap();
+        assert!(text.starts_with("```mermaid\nsequenceDiagram\n") && text.ends_with("```\n"));
+        let mmd = dir.join("run.mmd");
+        diagram.save_first(&mmd).unwrap();
+        assert!(
+            fs::read_to_string(&mmd)
+                .unwrap()
+                .starts_with("sequenceDiagram\n")
+        );
+        // Only the two diagrams are left: no temporary file stays behind.
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 2);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
