@@ -25,7 +25,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use common::{IO_TIMEOUT, addr, errors, esay, say};
+use common::addr::HostPort;
+use common::{IO_TIMEOUT, errors, esay, say};
 use socket2::SockRef;
 
 use crate::display::{self, Utf8Carry};
@@ -125,16 +126,30 @@ impl Drop for Place {
 /// Serves one client from connect to close.
 fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace) {
     let tap = trace.tap();
-    let server = match addr::connect_tcp(&tap.settings.server, IO_TIMEOUT) {
-        Ok(server) => server,
-        Err(e) => {
-            let why = format!("{e:#}");
+    let server = match connect_server(&tap.settings.server) {
+        Upstream::Connected(server) => server,
+        Upstream::Missing(why) => {
             trace.note(&Event::NoServer {
                 client: client_addr,
                 why,
             });
             // 客户端以为自己连上了服务器；RST 告诉它“这条连接不成立”，而不是“服务器说完了”。
             let _ = SockRef::from(&client).set_linger(Some(Duration::ZERO));
+            tap.save_diagram();
+            return;
+        }
+        Upstream::ResetAtOnce => {
+            let server = tap.settings.server.to_string();
+            trace.note(&Event::Connected {
+                client: client_addr,
+                server,
+            });
+            trace.note(&Event::Reset { from: Side::Server });
+            let _ = SockRef::from(&client).set_linger(Some(Duration::ZERO));
+            trace.note(&Event::Closed {
+                sent: [0, 0],
+                took: trace.elapsed(),
+            });
             tap.save_diagram();
             return;
         }
@@ -170,6 +185,35 @@ fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace) {
     });
     tap.save_diagram();
     // link 在这里被 drop：两个 Socket 关闭。设了 SO_LINGER 0 的那一边收到 RST，另一边收到 FIN。
+}
+
+/// What came of connecting to the server for a client.
+enum Upstream {
+    Connected(TcpStream),
+    /// The server accepted and reset at once, before `connect` returned:
+    /// a reset to pass on, not a missing server.
+    ResetAtOnce,
+    /// No server there, said in one sentence.
+    Missing(String),
+}
+
+/// Connects like `common::addr::connect_tcp` (each address in turn, with a
+/// time limit), but keeps the error's kind to tell a reset from a refusal.
+fn connect_server(server: &HostPort) -> Upstream {
+    let addresses = match server.resolve() {
+        Ok(addresses) => addresses,
+        Err(e) => return Upstream::Missing(format!("{e:#}")),
+    };
+    let mut last_error = None;
+    for address in addresses {
+        match TcpStream::connect_timeout(&address, IO_TIMEOUT) {
+            Ok(stream) => return Upstream::Connected(stream),
+            Err(e) if is_reset(&e) => return Upstream::ResetAtOnce,
+            Err(e) => last_error = Some(e),
+        }
+    }
+    let error = last_error.unwrap_or_else(|| ErrorKind::NotFound.into());
+    Upstream::Missing(format!("{:#}", errors::connect(server, &error, IO_TIMEOUT)))
 }
 
 /// How a pump ended.
