@@ -228,15 +228,22 @@ impl Usage {
         if !self.options.is_empty() {
             text += " [选项]";
         }
+        // 名字列至少 14 个字符宽；更长的名字（--max-connections N）把整列撑宽，说明才不会贴上去。
+        let width = self
+            .arguments
+            .iter()
+            .chain(self.options)
+            .map(|(name, _)| name.chars().count() + 1)
+            .fold(14, usize::max);
         text += "\n\n参数:\n";
         for (name, what) in self.arguments {
-            text += &format!("  {name:<14} {what}\n");
+            text += &format!("  {name:<width$} {what}\n");
         }
         text += "\n选项:\n";
         for (name, what) in self.options {
-            text += &format!("  {name:<14} {what}\n");
+            text += &format!("  {name:<width$} {what}\n");
         }
-        text += &format!("  {:<14} 显示本帮助并退出\n", "-h, --help");
+        text += &format!("  {:<width$} 显示本帮助并退出\n", "-h, --help");
         for note in self.notes {
             text += &format!("\n{note}");
         }
@@ -315,6 +322,20 @@ mod tests {
     fn help_wins_and_lists_examples() {
         assert!(matches!(parse(&["x:1", "--help"]).unwrap(), Parsed::Help));
         assert!(USAGE.help().contains("demo localhost:9999"));
+        // The usual names keep a 14-character column…
+        assert!(
+            USAGE.help().contains("\n  --cert FILE    证书\n"),
+            "{}",
+            USAGE.help()
+        );
+        // …and a longer one widens it instead of touching its text.
+        let long = Usage {
+            options: &[("--max-connections N", "上限"), ("--cert FILE", "证书")],
+            ..USAGE
+        };
+        let help = long.help();
+        assert!(help.contains("\n  --max-connections N  上限\n"), "{help}");
+        assert!(help.contains("\n  --cert FILE          证书\n"), "{help}");
     }
 
     #[test]
