@@ -72,7 +72,13 @@ impl Talk {
         // 先打印再写：回复可能在 write 返回之前就到了，读线程打印的“收到”应该排在后面。
         say!("{} 发送 {} 字节: {what}", self.at(), bytes.len());
         if let Err(e) = (&self.stream).write_all(bytes) {
-            say!("{} 发送失败: {}", self.at(), errors::peer(&e));
+            let why = if errors::is_timeout(&e) {
+                let secs = CLIENT_TIMEOUT.as_secs();
+                format!("{secs} 秒内没有发完：服务器没有读取发给它的数据")
+            } else {
+                errors::peer(&e)
+            };
+            say!("{} 发送失败: {why}", self.at());
             return false;
         }
         if closed_before {

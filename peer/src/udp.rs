@@ -41,7 +41,10 @@ pub fn listen(args: &Args) -> Result<()> {
         .transpose()?;
     let socket =
         UdpSocket::bind(args.addr.bind_address()?).map_err(|e| errors::bind(&args.addr, &e))?;
-    say!("只收不回，等待数据报... {}", socket.local_addr()?);
+    let local = socket.local_addr()?;
+    say!("只收不回，等待数据报... {local}");
+    // 监听 0.0.0.0 时，列出其他电脑能用的地址（和各章的服务器一样）。
+    common::addr::print_lan_addresses(local);
     let started = Instant::now();
     let mut buffer = vec![0; MOST_DATAGRAM + 1];
     let mut received = 0;

@@ -93,7 +93,7 @@ fn pieces(bytes: &[u8], carry: &mut Utf8Carry) -> Vec<Piece> {
     for chunk in body[..whole].utf8_chunks() {
         for (i, c) in chunk.valid().char_indices() {
             let text = show_char(c);
-            let binary = text.starts_with("\\x");
+            let binary = text.starts_with("\\x") || text.starts_with("\\u{");
             pieces.push(piece(offset + i, text, binary));
         }
         offset += chunk.valid().len();

@@ -56,6 +56,8 @@ pub fn run(tap: Arc<Tap>) -> Result<()> {
         "wiretap 把连接转发到 {}，等待客户端连接... {local}",
         settings.server
     );
+    // 监听 0.0.0.0 时，列出其他电脑能用的地址（和各章的服务器一样）。
+    common::addr::print_lan_addresses(local);
     accept_loop(listener, &tap);
     Ok(())
 }
@@ -209,11 +211,17 @@ fn connect_server(server: &HostPort) -> Upstream {
         match TcpStream::connect_timeout(&address, IO_TIMEOUT) {
             Ok(stream) => return Upstream::Connected(stream),
             Err(e) if is_reset(&e) => return Upstream::ResetAtOnce,
-            Err(e) => last_error = Some(e),
+            Err(e) => last_error = Some((address, e)),
         }
     }
-    let error = last_error.unwrap_or_else(|| ErrorKind::NotFound.into());
-    Upstream::Missing(format!("{:#}", errors::connect(server, &error, IO_TIMEOUT)))
+    match last_error {
+        Some((tried, e)) => Upstream::Missing(format!(
+            "{:#}",
+            errors::connect(server, tried, &e, IO_TIMEOUT)
+        )),
+        // resolve() never returns an empty list; this is only a fallback.
+        None => Upstream::Missing(format!("找不到主机 \"{}\"", server.host)),
+    }
 }
 
 /// How a pump ended.
