@@ -4,7 +4,6 @@
 //! hand the far side part of a message (`--chunk`), be slow (`--delay`),
 //! lose a datagram (`--drop`), or cut a connection off (`--reset-after`).
 
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
@@ -26,7 +25,6 @@ pub struct Faults {
     pub reset_after: Option<u64>,
     /// The seed the drops are drawn from (given with `--seed`, or made up).
     pub seed: u64,
-    random: Mutex<Random>,
 }
 
 impl Faults {
@@ -37,14 +35,12 @@ impl Faults {
         reset_after: Option<u64>,
         seed: Option<u64>,
     ) -> Faults {
-        let seed = seed.unwrap_or_else(made_up_seed);
         Faults {
             chunk,
             delay,
             drop,
             reset_after,
-            seed,
-            random: Mutex::new(Random(seed)),
+            seed: seed.unwrap_or_else(made_up_seed),
         }
     }
 
@@ -95,14 +91,30 @@ impl Faults {
         }
     }
 
-    /// Whether to drop the next datagram, drawn from the seeded generator:
-    /// the same seed and the same datagrams give the same drops.
-    pub fn drops(&self) -> bool {
-        if self.drop <= 0.0 {
-            return false;
+    /// The drop decisions for one client's datagrams in one direction
+    /// (`stream` tells them apart). Each such stream comes from the seed
+    /// alone, so the server's replies or another client arriving a little
+    /// earlier or later do not change which of this client's datagrams are
+    /// dropped: the same seed and the same datagrams give the same drops.
+    pub fn dropper(&self, stream: u64) -> Dropper {
+        Dropper {
+            random: Random(mix(self.seed ^ mix(stream))),
+            chance: self.drop,
         }
-        let mut random = self.random.lock().unwrap_or_else(|e| e.into_inner());
-        random.fraction() < self.drop
+    }
+}
+
+/// One stream of drop decisions; see [`Faults::dropper`].
+#[derive(Debug)]
+pub struct Dropper {
+    random: Random,
+    chance: f64,
+}
+
+impl Dropper {
+    /// Whether to drop the next datagram.
+    pub fn drops(&mut self) -> bool {
+        self.chance > 0.0 && self.random.fraction() < self.chance
     }
 }
 
@@ -123,16 +135,20 @@ struct Random(u64);
 impl Random {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        mix(self.0)
     }
 
     /// A number in [0, 1).
     fn fraction(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// SplitMix64's scrambling step: nearby inputs give unrelated outputs.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Reads `--drop`: a fraction from 0 to 1 (`0.3`), or a percentage (`30%`).
@@ -168,24 +184,25 @@ mod tests {
         }
     }
 
+    fn draws(seed: u64, stream: u64, chance: f64) -> Vec<bool> {
+        let faults = Faults::new(None, Duration::ZERO, chance, None, Some(seed));
+        let mut dropper = faults.dropper(stream);
+        (0..64).map(|_| dropper.drops()).collect()
+    }
+
     #[test]
-    fn the_same_seed_drops_the_same_datagrams() {
-        let run = |seed| {
-            let faults = Faults::new(None, Duration::ZERO, 0.5, None, Some(seed));
-            (0..64).map(|_| faults.drops()).collect::<Vec<_>>()
-        };
-        assert_eq!(run(7), run(7));
-        assert_ne!(run(7), run(8));
-        let drops = run(7).iter().filter(|&&d| d).count();
+    fn the_same_seed_drops_the_same_datagrams_in_each_stream() {
+        assert_eq!(draws(7, 0, 0.5), draws(7, 0, 0.5));
+        assert_ne!(draws(7, 0, 0.5), draws(8, 0, 0.5));
+        assert_ne!(draws(7, 0, 0.5), draws(7, 1, 0.5));
+        let drops = draws(7, 0, 0.5).iter().filter(|&&d| d).count();
         assert!((16..=48).contains(&drops), "{drops} of 64 at 50%");
     }
 
     #[test]
     fn all_and_nothing_are_exact() {
-        let all = Faults::new(None, Duration::ZERO, 1.0, None, Some(1));
-        let none = Faults::new(None, Duration::ZERO, 0.0, None, Some(1));
-        assert!((0..1000).all(|_| all.drops()));
-        assert!((0..1000).all(|_| !none.drops()));
+        assert!(draws(1, 3, 1.0).iter().all(|&d| d));
+        assert!(draws(1, 3, 0.0).iter().all(|&d| !d));
     }
 
     #[test]

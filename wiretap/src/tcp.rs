@@ -78,26 +78,14 @@ fn accept_loop(listener: TcpListener, tap: &Arc<Tap>) {
         let trace = Trace::new(count, Arc::clone(tap));
         let limit = tap.settings.max_connections;
         if active.load(Ordering::SeqCst) >= limit {
-            let client = client_addr;
-            trace.note(&Event::Refused {
-                client,
-                limit,
-                udp: false,
-            });
-            tap.save_diagram();
+            refuse(&trace, client_addr, limit);
             continue; // client 在这里被 drop：连接关闭。
         }
-        let place = Place::take(&active);
-        let spawned = thread::Builder::new()
-            .name(format!("connection-{count}"))
-            .spawn(move || {
-                let _place = place;
-                relay(client, client_addr, &trace);
-            });
-        match spawned {
-            Ok(handle) if tap.settings.exit_after.is_some() => relays.push(handle),
-            Ok(_) => {}
-            Err(e) => esay!("无法为连接 #{count} 创建线程（{e}），关闭这个连接"),
+        let relay = spawn_relay(client, client_addr, trace, &active);
+        if let Some(relay) = relay
+            && tap.settings.exit_after.is_some()
+        {
+            relays.push(relay);
         }
     }
     // --exit-after：不再接受新连接，等已有的连接结束。
@@ -107,6 +95,34 @@ fn accept_loop(listener: TcpListener, tap: &Arc<Tap>) {
     }
     tap.save_diagram();
     say!("已处理 {count} 个连接（--exit-after {count}），wiretap 退出");
+}
+
+/// At the cap: one clear line, and the client is closed.
+fn refuse(trace: &Trace, client: SocketAddr, limit: usize) {
+    let udp = false;
+    trace.note(&Event::Refused { client, limit, udp });
+    trace.tap().save_diagram();
+}
+
+/// Relays one client in a thread of its own, holding one of the places.
+fn spawn_relay(
+    client: TcpStream,
+    client_addr: SocketAddr,
+    trace: Trace,
+    active: &Arc<AtomicUsize>,
+) -> Option<thread::JoinHandle<()>> {
+    let place = Place::take(active);
+    let id = trace.id;
+    let spawned = thread::Builder::new()
+        .name(format!("connection-{id}"))
+        .spawn(move || relay(client, client_addr, &trace, place));
+    match spawned {
+        Ok(relay) => Some(relay),
+        Err(e) => {
+            esay!("无法为连接 #{id} 创建线程（{e}），关闭这个连接");
+            None
+        }
+    }
 }
 
 /// One of the `--max-connections` places, given back when dropped.
@@ -125,8 +141,8 @@ impl Drop for Place {
     }
 }
 
-/// Serves one client from connect to close.
-fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace) {
+/// Serves one client from connect to close, then gives its place back.
+fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace, place: Place) {
     let tap = trace.tap();
     let server = match connect_server(&tap.settings.server) {
         Upstream::Connected(server) => server,
@@ -148,11 +164,8 @@ fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace) {
             });
             trace.note(&Event::Reset { from: Side::Server });
             let _ = SockRef::from(&client).set_linger(Some(Duration::ZERO));
-            trace.note(&Event::Closed {
-                sent: [0, 0],
-                took: trace.elapsed(),
-            });
-            tap.save_diagram();
+            drop((client, place));
+            closed(trace, [0, 0]);
             return;
         }
     };
@@ -171,22 +184,32 @@ fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace) {
             let report = ended.clone();
             let link = &link;
             let spawned = thread::Builder::new().spawn_scoped(scope, move || {
-                let _ = report.send((from, pump(link, from)));
+                let end = pump(link, from);
+                // 在发现它的线程里当场记下并处理：日志的顺序就是事情发生的顺序。
+                link.handle(from, &end);
+                let _ = report.send((from, end));
             });
             if let Err(e) = spawned {
-                let _ = ended.send((from, End::Failed(format!("无法创建线程（{e}）"))));
-                link.stop_both(Close::Fin);
+                let end = End::Failed(format!("无法创建线程（{e}）"));
+                link.handle(from, &end);
             }
         }
         drop(ended);
-        settle(&link, &ends);
+        reset_who_lost_data(&link, &ends);
     });
+    let sent = link.sent();
+    // 先真正关闭（link 被 drop：两个 Socket 关闭，设了 SO_LINGER 0 的那边收到 RST），
+    // 再归还名额，最后才说“连接结束”：看到这一行时，下一个客户端一定有位置。
+    drop((link, place));
+    closed(trace, sent);
+}
+
+fn closed(trace: &Trace, sent: [u64; 2]) {
     trace.note(&Event::Closed {
-        sent: link.sent(),
+        sent,
         took: trace.elapsed(),
     });
-    tap.save_diagram();
-    // link 在这里被 drop：两个 Socket 关闭。设了 SO_LINGER 0 的那一边收到 RST，另一边收到 FIN。
+    trace.tap().save_diagram();
 }
 
 /// What came of connecting to the server for a client.
@@ -226,7 +249,7 @@ fn connect_server(server: &HostPort) -> Upstream {
 
 /// How a pump ended.
 enum End {
-    /// Its side sent FIN; the other side's write direction was closed too.
+    /// Its side sent FIN.
     Fin,
     /// Its side reset the connection.
     Reset,
@@ -242,34 +265,13 @@ enum End {
     Stopped,
 }
 
-/// Waits for both pumps and tells each side what the other did.
-fn settle(link: &Link, ends: &Receiver<(Side, End)>) {
+/// Waits for both pumps. A side whose data could not all be delivered is
+/// reset at the end, as the other side's system would have done.
+fn reset_who_lost_data(link: &Link, ends: &Receiver<(Side, End)>) {
     let mut lost_data_from = Vec::new();
     for (from, end) in ends {
-        match end {
-            End::Fin => link.trace.note(&Event::Fin { from }),
-            End::Reset => {
-                link.trace.note(&Event::Reset { from });
-                link.stop(from.other(), Close::Reset);
-            }
-            End::Undeliverable(why) => {
-                let to = from.other();
-                link.trace.note(&Event::Undeliverable { to, why });
-                lost_data_from.push(from);
-            }
-            End::Timeout(what) => {
-                link.trace.note(&Event::Timeout { what });
-                link.stop_both(Close::Fin);
-            }
-            End::ResetAfter(bytes) => {
-                link.trace.note(&Event::ResetAfter { bytes });
-                link.stop_both(Close::Reset);
-            }
-            End::Failed(why) => {
-                link.trace.note(&Event::Failed { from, why });
-                link.stop_both(Close::Fin);
-            }
-            End::Stopped => {}
+        if matches!(end, End::Undeliverable(_)) {
+            lost_data_from.push(from);
         }
     }
     // 一方不再收数据了，另一方还发来过数据：直接连接时，后者会收到对方系统发的 RST。
@@ -319,6 +321,42 @@ impl<'t> Link<'t> {
             budget: settings.faults.reset_after.map(AtomicU64::new),
             sent: Default::default(),
             reset: Default::default(),
+        }
+    }
+
+    /// Says how `from`'s direction ended, and does what the other side
+    /// should see: FIN for FIN, RST for RST; a timeout or an error closes both.
+    fn handle(&self, from: Side, end: &End) {
+        let note = |event: Event| self.trace.note(&event);
+        match end {
+            End::Fin => {
+                note(Event::Fin { from });
+                let _ = self.socket(from.other()).shutdown(Shutdown::Write);
+            }
+            End::Reset => {
+                note(Event::Reset { from });
+                self.stop(from.other(), Close::Reset);
+            }
+            End::Undeliverable(why) => {
+                let (to, why) = (from.other(), why.clone());
+                note(Event::Undeliverable { to, why });
+            }
+            End::Timeout(what) => {
+                note(Event::Timeout { what: what.clone() });
+                self.stop_both(Close::Fin);
+            }
+            End::ResetAfter(bytes) => {
+                note(Event::ResetAfter { bytes: *bytes });
+                self.stop_both(Close::Reset);
+            }
+            End::Failed(why) => {
+                note(Event::Failed {
+                    from,
+                    why: why.clone(),
+                });
+                self.stop_both(Close::Fin);
+            }
+            End::Stopped => {}
         }
     }
 
@@ -442,11 +480,8 @@ fn pump(link: &Link, from: Side) -> End {
         }
         match source.read(&mut buffer) {
             Ok(_) | Err(_) if link.stopping() => return End::Stopped,
-            Ok(0) => {
-                // 对方关闭了写方向（FIN）：同样关闭另一边的写方向，另一个方向照常继续。
-                let _ = link.socket(from.other()).shutdown(Shutdown::Write);
-                return End::Fin;
-            }
+            // 对方关闭了写方向（FIN）：同样关闭另一边的写方向（见 handle），另一个方向照常继续。
+            Ok(0) => return End::Fin,
             Ok(size) => {
                 link.touch();
                 show(link, from, &buffer[..size], &mut carry);

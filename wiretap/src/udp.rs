@@ -20,6 +20,7 @@ use anyhow::Result;
 use common::{errors, esay, say};
 
 use crate::display;
+use crate::faults::Dropper;
 use crate::report::{Event, Side, Tap, Trace};
 
 /// The largest UDP datagram.
@@ -71,6 +72,8 @@ struct Client {
     upstream: UdpSocket,
     trace: Trace,
     last: Mutex<Instant>,
+    /// `--drop` decisions: [client → server, server → client].
+    droppers: [Mutex<Dropper>; 2],
 }
 
 impl Client {
@@ -176,11 +179,13 @@ impl Relay {
             via,
             server: self.server,
         });
+        let stream = |side: Side| settings.faults.dropper(2 * *count as u64 + side as u64);
         let client = Arc::new(Client {
             addr: from,
             upstream,
             trace,
             last: Mutex::new(Instant::now()),
+            droppers: [Side::Client, Side::Server].map(|side| Mutex::new(stream(side))),
         });
         self.lock().insert(from, Arc::clone(&client));
         let replies = Arc::clone(&client);
@@ -262,7 +267,10 @@ impl Relay {
     /// Shows one datagram and forwards it, unless `--drop` drops it.
     fn pass(&self, from: Side, data: &[u8], client: &Client) {
         let faults = &self.tap.settings.faults;
-        let dropped = faults.drops();
+        let dropped = client.droppers[from as usize]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drops();
         let shown = display::show_datagram(data);
         let (plan, short_plan) = if dropped {
             (String::new(), String::new())
