@@ -36,6 +36,8 @@ pub struct Shown {
     pub rows: Vec<String>,
     /// A short one-line text for a diagram arrow.
     pub label: String,
+    /// What the bytes are, when they are TLS records: `TLS 记录：握手`.
+    pub kind: Option<String>,
 }
 
 /// A piece of the text column: where its bytes start, how it is shown, and
@@ -50,9 +52,14 @@ struct Piece {
 /// `carry` and leaving there the start of one this chunk cuts.
 pub fn show(bytes: &[u8], carry: &mut Utf8Carry) -> Shown {
     let pieces = pieces(bytes, carry);
+    let kind = tls_records(bytes);
     Shown {
         rows: rows(bytes, &pieces),
-        label: label(bytes, &pieces),
+        label: match &kind {
+            Some(kind) => kind.clone(),
+            None => label(bytes, &pieces),
+        },
+        kind,
     }
 }
 
@@ -238,6 +245,42 @@ fn label(bytes: &[u8], pieces: &[Piece]) -> String {
     label
 }
 
+/// Names the TLS records a chunk starts with, or None when it does not
+/// look like TLS. Every TLS record begins with five plain bytes: its type,
+/// the version `03 0x`, and its length. Only they are readable: after the
+/// handshake every record is `17` ("encrypted data") and the message inside
+/// cannot be seen, which is the point of TLS.
+fn tls_records(bytes: &[u8]) -> Option<String> {
+    let mut names: Vec<(&str, usize)> = Vec::new();
+    let mut rest = bytes;
+    while let [kind, 3, 0..=4, high, low, ..] = rest {
+        let name = match kind {
+            0x14 => "更换密码规格",
+            0x15 => "告警",
+            0x16 => "握手",
+            0x17 => "加密数据",
+            _ => break,
+        };
+        match names.last_mut() {
+            Some((last, count)) if *last == name => *count += 1,
+            _ => names.push((name, 1)),
+        }
+        let length = 5 + usize::from(u16::from_be_bytes([*high, *low]));
+        rest = &rest[length.min(rest.len())..];
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = names
+        .iter()
+        .map(|(name, count)| match count {
+            1 => name.to_string(),
+            n => format!("{name} ×{n}"),
+        })
+        .collect();
+    Some(format!("TLS 记录：{}", names.join("、")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,7 +355,23 @@ mod tests {
 
     #[test]
     fn binary_data_gets_a_hex_label() {
-        let tls_hello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03];
-        assert_eq!(show_datagram(&tls_hello).label, "二进制数据 16 03 01 02 …");
+        let binary = [0x00, 0x9c, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03];
+        let shown = show_datagram(&binary);
+        assert_eq!(shown.label, "二进制数据 00 9c 01 02 …");
+        assert_eq!(shown.kind, None);
+    }
+
+    #[test]
+    fn tls_records_are_named_by_their_plain_headers() {
+        let hello = [0x16, 0x03, 0x01, 0x00, 0x02, 0xaa, 0xbb];
+        assert_eq!(show_datagram(&hello).label, "TLS 记录：握手");
+        // ServerHello, ChangeCipherSpec, then two encrypted records in one read.
+        let mut flight = vec![0x16, 0x03, 0x03, 0x00, 0x01, 0x02];
+        flight.extend([0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
+        flight.extend([0x17, 0x03, 0x03, 0x00, 0x02, 0x10, 0x11]);
+        flight.extend([0x17, 0x03, 0x03, 0x00, 0x40, 0x12]); // cut: the rest comes later
+        let kind = show_datagram(&flight).kind.unwrap();
+        assert_eq!(kind, "TLS 记录：握手、更换密码规格、加密数据 ×2");
+        assert_eq!(show_datagram("你好".as_bytes()).kind, None);
     }
 }

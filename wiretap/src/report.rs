@@ -273,6 +273,10 @@ fn data_lines(
     plan: &str,
     datagram: Option<(SocketAddr, SocketAddr, bool)>,
 ) -> String {
+    let plan = match &shown.kind {
+        Some(kind) => format!("（{kind}）{plan}"),
+        None => plan.to_string(),
+    };
     let mut text = match datagram {
         Some((client, server, dropped)) => {
             let (source, target) = match from {

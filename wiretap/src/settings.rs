@@ -69,9 +69,10 @@ impl Settings {
         })
     }
 
-    /// Whether `--drop` is on, and so the seed is worth printing.
-    pub fn drops_datagrams(&self) -> bool {
-        self.faults.drop > 0.0
+    /// Whether `--drop` draws at random, and so the seed is worth printing
+    /// (with 0 or 1 every datagram's fate is known without it).
+    pub fn drops_at_random(&self) -> bool {
+        self.faults.drop > 0.0 && self.faults.drop < 1.0
     }
 }
 

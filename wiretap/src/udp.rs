@@ -42,7 +42,7 @@ pub fn run(tap: Arc<Tap>) -> Result<()> {
     tap.start_diagram()?;
     say!("wiretap 把数据报转发到 {server}，等待数据报... {local}");
     common::addr::print_lan_addresses(local);
-    if settings.drops_datagrams() {
+    if settings.drops_at_random() {
         let seed = settings.faults.seed;
         say!("丢包用的随机种子是 {seed}；加上 --seed {seed}，下一次会丢同样的数据报");
     }

@@ -103,6 +103,11 @@ fn the_articles_python_client_exchanges_the_same_bytes_through_wiretap() {
 
     let log = tap.process.finish();
     assert!(log.status.success(), "{log:?}");
+    // The same helper finds the plaintext where there is no TLS.
+    assert_eq!(
+        all_chunks_shown(&log.stdout),
+        [MESSAGE.as_bytes(), REPLY.as_bytes()]
+    );
     let sent = bytes_shown(&log.stdout, "客户端 → 服务器  21 字节");
     assert_eq!(sent, MESSAGE.as_bytes(), "{}", log.stdout);
     let replied = bytes_shown(&log.stdout, "服务器 → 客户端  15 字节");
@@ -332,4 +337,55 @@ fn three_clients_at_once_through_wiretap_to_threaded_server_are_each_answered() 
             log.stdout
         );
     }
+}
+
+#[test]
+fn through_tls_only_records_cross_and_the_message_never_shows() {
+    let Some(server) = chapter("tls-server") else {
+        return;
+    };
+    let Some(client) = chapter("tls-client") else {
+        return;
+    };
+    let dir = TempDir::new("wiretap-tls");
+    // tls-server makes server.crt and server.key in its folder; tls-client trusts that file.
+    let server = Server::start_in(server, &["127.0.0.1:0"], Some(dir.path()));
+    let tap = wiretap(server.addr, &["--exit-after", "1"]);
+    let ca = dir.file("server.crt");
+    let outcome = run(client, &[tap.arg(), "--ca".into(), ca]);
+    assert!(outcome.status.success(), "{outcome:?}");
+    assert!(
+        outcome
+            .stdout
+            .ends_with(&format!("收到服务器的响应: {REPLY}")),
+        "{outcome:?}"
+    );
+    let log = tap.process.finish().stdout;
+    assert!(log.contains("（TLS 记录：握手）"), "{log}");
+    assert!(log.contains("加密数据"), "{log}");
+    // Neither the message nor the reply crossed as readable bytes.
+    let chunks = all_chunks_shown(&log);
+    assert!(chunks.len() >= 4, "{log}");
+    for secret in [MESSAGE, REPLY] {
+        let secret = secret.as_bytes();
+        let seen = chunks
+            .iter()
+            .any(|c| c.windows(secret.len()).any(|w| w == secret));
+        assert!(!seen, "plaintext in:\n{log}");
+    }
+}
+
+/// The bytes of every chunk wiretap showed, one list per chunk.
+fn all_chunks_shown(log: &str) -> Vec<Vec<u8>> {
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    for line in log.lines() {
+        if line.starts_with('#') && line.contains(" 字节") && !line.contains("连接结束") {
+            chunks.push(Vec::new());
+        } else if let (Some(chunk), Some(row)) = (chunks.last_mut(), line.strip_prefix("    ")) {
+            let hex = row.get(..47).unwrap_or(row);
+            let pairs = hex.split_whitespace().map(|p| u8::from_str_radix(p, 16));
+            chunk.extend(pairs.map_while(Result::ok));
+        }
+    }
+    chunks
 }

@@ -98,7 +98,6 @@ fn drop_1_makes_udp_client_resend_and_then_give_up_and_the_diagram_shows_each_dr
     let dir = TempDir::new("wiretap-udp");
     let file = dir.file("udp.mmd");
     let tap = wiretap(server.addr, &["--drop", "1", "--mermaid", &file]);
-    tap.process.stdout_line("丢包用的随机种子是");
     let outcome = run(client, &[tap.arg()]);
     assert!(!outcome.status.success(), "{outcome:?}");
     assert!(
@@ -124,6 +123,7 @@ fn drop_1_makes_udp_client_resend_and_then_give_up_and_the_diagram_shows_each_dr
 fn the_same_seed_drops_the_same_datagrams() {
     let drops = || {
         let tap = wiretap(echo_server(), &["--drop", "50%", "--seed", "7"]);
+        tap.process.stdout_line("丢包用的随机种子是 7；");
         let client = socket();
         client.connect(tap.addr).unwrap();
         let mut fates = Vec::new();
