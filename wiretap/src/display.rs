@@ -46,13 +46,23 @@ struct Piece {
     start: usize,
     text: String,
     binary: bool,
+    /// The start of a character the chunk ends in the middle of.
+    cut: bool,
 }
 
 /// Shows `bytes`, continuing a character cut by the previous chunk in
 /// `carry` and leaving there the start of one this chunk cuts.
 pub fn show(bytes: &[u8], carry: &mut Utf8Carry) -> Shown {
-    let pieces = pieces(bytes, carry);
     let kind = tls_records(bytes);
+    let mut pieces = text_pieces(bytes, carry);
+    if kind.is_some() || mostly_binary(&pieces) {
+        // 二进制数据（例如 TLS 密文）末尾恰好像半个字符，只是巧合：不标“被截断”，也不带到下一块。
+        *carry = Utf8Carry::default();
+        pieces = text_pieces(bytes, &mut Utf8Carry::default());
+        for piece in pieces.iter_mut().filter(|p| p.cut) {
+            piece.text = "\u{fffd}".to_string();
+        }
+    }
     Shown {
         rows: rows(bytes, &pieces),
         label: match &kind {
@@ -74,7 +84,7 @@ pub fn hex(bytes: &[u8]) -> String {
     hex.join(" ")
 }
 
-fn pieces(bytes: &[u8], carry: &mut Utf8Carry) -> Vec<Piece> {
+fn text_pieces(bytes: &[u8], carry: &mut Utf8Carry) -> Vec<Piece> {
     let mut pieces = Vec::new();
     let mut at = 0;
     let pending = std::mem::take(&mut carry.0);
@@ -111,11 +121,11 @@ fn pieces(bytes: &[u8], carry: &mut Utf8Carry) -> Vec<Piece> {
     }
     if whole < body.len() {
         let cut = &body[whole..];
-        pieces.push(piece(
-            at + whole,
-            format!("…[被截断的 UTF-8 字符 {}]", hex(cut)),
-            false,
-        ));
+        let text = format!("…[被截断的 UTF-8 字符 {}]", hex(cut));
+        pieces.push(Piece {
+            cut: true,
+            ..piece(at + whole, text, false)
+        });
         carry.0 = cut.to_vec();
     }
     pieces
@@ -126,7 +136,14 @@ fn piece(start: usize, text: String, binary: bool) -> Piece {
         start,
         text,
         binary,
+        cut: false,
     }
+}
+
+/// Whether more than a quarter of what is shown is `�` or escapes: binary
+/// data rather than text.
+fn mostly_binary(pieces: &[Piece]) -> bool {
+    pieces.iter().filter(|p| p.binary).count() * 4 > pieces.len()
 }
 
 enum Continued {
@@ -217,7 +234,7 @@ fn rows(bytes: &[u8], pieces: &[Piece]) -> Vec<String> {
     if bytes.len() > shown {
         let mut more = format!("…（这一块还有 {} 字节没有显示", bytes.len() - shown);
         // A character cut at the very end is still worth saying.
-        if let Some(last) = pieces.last().filter(|p| p.text.starts_with("…[")) {
+        if let Some(last) = pieces.last().filter(|p| p.cut) {
             more += &format!("，最后是 {}", last.text);
         }
         rows.push(more + "）");
@@ -228,8 +245,7 @@ fn rows(bytes: &[u8], pieces: &[Piece]) -> Vec<String> {
 /// A short label: the start of the text, or for binary data (TLS records,
 /// for one) its first bytes in hex, which say more than a row of `�`.
 fn label(bytes: &[u8], pieces: &[Piece]) -> String {
-    let binary = pieces.iter().filter(|p| p.binary).count();
-    if binary * 4 > pieces.len() {
+    if mostly_binary(pieces) {
         let start = &bytes[..bytes.len().min(4)];
         let more = if bytes.len() > 4 { " …" } else { "" };
         return format!("二进制数据 {}{more}", hex(start));
@@ -290,7 +306,7 @@ mod tests {
         chunks
             .iter()
             .map(|chunk| {
-                let pieces = pieces(chunk, &mut carry);
+                let pieces = text_pieces(chunk, &mut carry);
                 pieces.iter().map(|p| p.text.as_str()).collect()
             })
             .collect()
@@ -373,5 +389,16 @@ mod tests {
         let kind = show_datagram(&flight).kind.unwrap();
         assert_eq!(kind, "TLS 记录：握手、更换密码规格、加密数据 ×2");
         assert_eq!(show_datagram("你好".as_bytes()).kind, None);
+    }
+
+    #[test]
+    fn binary_data_that_happens_to_end_like_half_a_character_is_not_called_cut() {
+        let mut carry = Utf8Carry::default();
+        let ciphertext = [0x17, 0x03, 0x03, 0x00, 0x05, 0x9c, 0x01, 0xff, 0x31, 0xe5];
+        let shown = show(&ciphertext, &mut carry);
+        assert!(!shown.rows[0].contains("被截断"), "{:?}", shown.rows);
+        assert!(shown.rows[0].ends_with('\u{fffd}'), "{:?}", shown.rows);
+        // Nothing carried over: the next chunk's first bytes are not "joined".
+        assert!(!show(b"\xa5\xbd", &mut carry).rows[0].contains("接上一块"));
     }
 }
