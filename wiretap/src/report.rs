@@ -172,17 +172,20 @@ impl Trace {
         self.started.elapsed()
     }
 
-    /// Prints the event and adds it to the diagram.
+    /// Prints the event and adds it to the diagram, both under the
+    /// diagram's lock: events of different connections are drawn in the
+    /// order they were printed.
     pub fn note(&self, event: &Event) {
         let seconds = self.started.elapsed().as_secs_f64();
         let line = format!("#{} +{seconds:.3}s  {}", self.id, console(event));
+        let mut diagram = self.tap.lock();
         if is_problem(event) {
             esay!("{line}");
         } else {
             say!("{line}");
         }
         if let Some(arrow) = diagram_line(self.id, event) {
-            self.tap.lock().push(self.id, arrow);
+            diagram.push(self.id, arrow);
         }
     }
 }
