@@ -54,7 +54,10 @@ impl Diagram {
     /// The diagram as Mermaid text.
     pub fn render(&self) -> String {
         let mut text = String::from("sequenceDiagram\n");
-        for id in &self.clients {
+        // 客户端按编号从左到右排，服务器在最右边。
+        let mut clients = self.clients.clone();
+        clients.sort_unstable();
+        for id in &clients {
             text += &format!("    participant {} as 客户端 {id}\n", client(*id));
         }
         text += &format!("    participant {SERVER} as 服务器\n");
@@ -140,7 +143,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn participants_come_first_with_the_server_last() {
+    fn participants_come_first_in_number_order_with_the_server_last() {
         let mut diagram = Diagram::default();
         diagram.push(2, "C2->>S: 建立连接".into());
         diagram.push(1, "C1->>S: 建立连接".into());
@@ -149,7 +152,7 @@ mod tests {
         let c1 = text.find("participant C1 as 客户端 1").unwrap();
         let s = text.find("participant S as 服务器").unwrap();
         assert!(text.starts_with("sequenceDiagram\n"));
-        assert!(c2 < c1 && c1 < s && s < text.find("C2->>S").unwrap());
+        assert!(c1 < c2 && c2 < s && s < text.find("C2->>S").unwrap());
     }
 
     #[test]
