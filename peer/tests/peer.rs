@@ -60,7 +60,7 @@ fn help_lists_every_subcommand_and_each_has_its_own() {
     assert!(overview.status.success());
     for command in COMMANDS {
         assert!(
-            overview.stdout.contains(&format!("  {command} ")),
+            overview.stdout.contains(&format!("  peer {command} ")),
             "{command}"
         );
         let help = run(PEER, &[command, "--help"]);
