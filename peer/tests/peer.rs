@@ -65,6 +65,17 @@ fn help_lists_every_subcommand_and_each_has_its_own() {
         );
         let help = run(PEER, &[command, "--help"]);
         assert!(help.status.success(), "{command}: {help:?}");
+        // Every option of a subcommand is also in the overview, where the
+        // docs tool looks for what `cargo run -p peer -- …` accepts.
+        let options = help.stdout.split("选项:").nth(1).unwrap_or("");
+        for option in options.lines().filter_map(|l| l.trim().split("  ").next()) {
+            if option.starts_with("--") && option != "-h, --help" {
+                assert!(
+                    overview.stdout.contains(&format!("  {option} ")),
+                    "{option}"
+                );
+            }
+        }
         assert!(
             help.stdout.contains(&format!("用法: peer {command}")),
             "{help:?}"
