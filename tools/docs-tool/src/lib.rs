@@ -12,6 +12,7 @@
 //! | [`quotes`]      | a block under `<!-- code: path:anchor -->` is exactly the lines between `// ANCHOR: anchor` and `// ANCHOR_END: anchor` in `path` (anchor lines left out, common indentation removed); every ANCHOR region is quoted by some page |
 //! | [`links`]       | a relative link points at a file or folder that exists, and a `#fragment` at a heading of the page it names |
 //! | [`commands`]    | a `cargo` command names workspace members and examples, and only the options, chapters and commands the built program's `--help` lists |
+//! | [`portable`]    | a shell command that only works on Unix (`nc`, `$(…)`, `&&`, `time` …) has a PowerShell form or a portable command beside it, or is marked Unix-only with a reason |
 //! | [`book`]        | `SUMMARY.md` lists every page and only real ones; pages are plain Markdown (no `{{#include}}`); `book.toml` is the Chinese mdBook in `src` |
 //!
 //! [`bless`] is what [`quotes`] builds on: a fenced block whose lines are
@@ -32,6 +33,7 @@ pub mod commands;
 pub mod diff;
 pub mod links;
 pub mod markdown;
+pub mod portable;
 pub mod quotes;
 pub mod repo;
 

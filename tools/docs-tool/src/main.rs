@@ -17,7 +17,7 @@ use std::time::Duration;
 use common::{esay, say};
 use docs_tool::commands::Binaries;
 use docs_tool::repo::Workspace;
-use docs_tool::{Findings, Problem, Repo, book, commands, links, quotes, report};
+use docs_tool::{Findings, Problem, Repo, book, commands, links, portable, quotes, report};
 
 const HELP: &str = "docs-tool：让 docs/ 里的书与仓库里的代码保持一致。
 
@@ -122,11 +122,16 @@ fn check(repo: &Repo, build: bool) -> Result<bool, String> {
     }
     let programs = Binaries::in_folder(&programs_dir, repo, HELP_PATIENCE);
     let (command_findings, unchecked) = commands::check_pages(repo, &workspace, &programs);
-    let sections: [(&str, Findings); 5] = [
+    let (portable_findings, unix_only) = portable::check_pages(repo);
+    let sections: [(&str, Findings); 6] = [
         ("处引用的代码", quotes::check_book(repo)),
         ("个 ANCHOR 区域", quotes::check_regions(repo, &workspace)),
         ("个相对链接", links::check_pages(repo)),
         ("条 cargo 命令", command_findings),
+        (
+            "条只能在 Unix 上运行的命令（要有可移植的写法）",
+            portable_findings,
+        ),
         (
             "个书页（目录、纯 Markdown、book.toml）",
             book::check_book(repo),
@@ -139,6 +144,9 @@ fn check(repo: &Repo, build: bool) -> Result<bool, String> {
     }
     for why in &unchecked {
         say!("未检查它的选项（程序没有编译好）: {why}");
+    }
+    for exemption in &unix_only {
+        say!("标明只能在 Unix 上运行: {exemption}");
     }
     if problems.is_empty() {
         say!("没有发现问题。");

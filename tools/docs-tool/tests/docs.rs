@@ -68,6 +68,23 @@ fn relative_links_point_at_real_files_and_headings() {
 }
 
 #[test]
+fn unix_only_commands_have_a_portable_form_beside_them() {
+    let (findings, exemptions) = docs_tool::portable::check_pages(&Repo::this_one());
+    eprintln!(
+        "checked {} Unix-only commands; {} marked Unix-only on purpose:",
+        findings.checked,
+        exemptions.len()
+    );
+    for exemption in &exemptions {
+        eprintln!("  {exemption}");
+    }
+    assert_none(&findings);
+    // The book does teach a few Unix commands (beside their portable forms):
+    // a check that found none would be looking at nothing.
+    assert!(findings.checked >= 3, "only {} found", findings.checked);
+}
+
+#[test]
 fn commands_name_real_members_examples_and_options() {
     let repo = Repo::this_one();
     let workspace = Workspace::load(&repo).unwrap();
