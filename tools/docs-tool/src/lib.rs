@@ -30,10 +30,14 @@ pub mod bless;
 pub mod book;
 pub mod commands;
 pub mod diff;
+pub mod keywords;
 pub mod links;
 pub mod markdown;
+pub mod matching;
+pub mod outputs;
 pub mod quotes;
 pub mod repo;
+pub mod site;
 
 use std::fmt;
 

@@ -82,7 +82,7 @@ pub struct Parsed {
 
 /// The options mdBook 0.5 parses with (`mdbook-markdown`'s `new_cmark_parser`),
 /// so that headings, tables and `{#id}` attributes read as in the book.
-fn mdbook_options() -> Options {
+pub(crate) fn mdbook_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -199,7 +199,12 @@ impl Parsed {
     /// The ids the book gives this page's headings: a `{#id}` written after
     /// the heading, or [`heading_id`] of its text; repeats get `-1`, `-2`, …
     pub fn heading_ids(&self) -> BTreeSet<String> {
-        let mut ids = BTreeSet::new();
+        self.ordered_heading_ids().into_iter().collect()
+    }
+
+    /// The same ids, one for each heading, in page order.
+    pub fn ordered_heading_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for heading in &self.headings {
             let id = match &heading.explicit_id {
@@ -208,9 +213,9 @@ impl Parsed {
             };
             let count = seen.entry(id.clone()).or_insert(0);
             if *count > 0 {
-                ids.insert(format!("{id}-{count}"));
+                ids.push(format!("{id}-{count}"));
             } else {
-                ids.insert(id);
+                ids.push(id);
             }
             *count += 1;
         }
