@@ -395,9 +395,9 @@ fn outputs_are_run_compared_counted_and_blessed() {
     let check = docs_tool(&["check", "--no-build"], &repo);
     assert_eq!(check.status.code(), Some(1), "{}", check.stdout);
     for expected in [
-        "docs/src/outputs.md:10: the block under <!-- output: cargo run -p docs-tool --example output-fixture -- send localhost:9999 你好 … --> is not what the command prints now.",
+        "docs/src/outputs.md:9: the block under <!-- output: cargo run -p docs-tool --example output-fixture -- send localhost:9999 你好 … --> is not what the command prints now.",
         "  -    1 | 回复: 好",
-        "  +   13 | 回复: 数据已收到",
+        "  +   12 | 回复: 数据已收到",
         "  -    1 | listening 127.0.0.1:9999",
         BLESS_COMMAND,
     ] {
