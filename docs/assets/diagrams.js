@@ -44,7 +44,7 @@
             () => { document.body.dataset.diagrams = 'rendered'; },
             error => {
                 document.body.dataset.diagrams = 'failed';
-                console.error('diagram failed: ' + error);
+                console.error('diagram failed: ' + ((error && (error.message || error.str)) || error));
             });
     }
 

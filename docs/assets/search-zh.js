@@ -12,15 +12,21 @@
 // offline, on a projector in a classroom with no Wi-Fi.
 //
 // How it hooks in: mdBook's searcher.js calls `elasticlunr.Index.load` when
-// the search box is first opened, after this script (an `additional-js` in
-// book.toml) has run. The index it gets back answers `search()` from here;
-// the result list, teasers and highlighting stay mdBook's own.
+// the search index has loaded. The index it gets back answers `search()`
+// from here; the result list, teasers and highlighting stay mdBook's own.
+// The index loads on its own, as soon as it can, when a page is opened with
+// `?search=…` in its address (mdBook puts the search there, so going back
+// to a page of results does it): that can be before the scripts at the end
+// of the page have run. So this file is loaded first, in <head> (see
+// theme/head.hbs), where it waits for elasticlunr to arrive; it is also an
+// `additional-js`, which is how mdBook copies it into the book.
 (function () {
     'use strict';
 
-    if (typeof elasticlunr === 'undefined' || !elasticlunr.Index) {
-        return; // search is switched off in book.toml
+    if (window.__searchZh) {
+        return; // loaded twice (head and end of page): once is enough
     }
+    window.__searchZh = true;
 
     // Case, full-width letters (ｔｃｐ) and compatibility forms folded away.
     function fold(text) {
@@ -80,29 +86,51 @@
         return results;
     }
 
-    const load = elasticlunr.Index.load;
-    elasticlunr.Index.load = function (serialised) {
-        const index = load.call(this, serialised);
-        const stored = (serialised.documentStore && serialised.documentStore.docs) || {};
-        const docs = Object.keys(stored).map(ref => ({
-            ref: ref,
-            original: stored[ref],
-            title: fold(stored[ref].title),
-            breadcrumbs: fold(stored[ref].breadcrumbs),
-            body: fold(stored[ref].body),
-        }));
-        const elasticSearch = index.search.bind(index);
-        index.search = function (query, options) {
-            const found = substringSearch(docs, query);
-            const seen = new Set(found.map(r => r.ref));
-            for (const extra of elasticSearch(query, options)) {
-                if (!seen.has(extra.ref)) {
-                    found.push(extra);
-                    seen.add(extra.ref);
+    function install(lunr) {
+        if (!lunr || !lunr.Index || lunr.Index.__searchZh) {
+            return;
+        }
+        lunr.Index.__searchZh = true;
+        const load = lunr.Index.load;
+        lunr.Index.load = function (serialised) {
+            const index = load.call(this, serialised);
+            const stored = (serialised.documentStore && serialised.documentStore.docs) || {};
+            const docs = Object.keys(stored).map(ref => ({
+                ref: ref,
+                original: stored[ref],
+                title: fold(stored[ref].title),
+                breadcrumbs: fold(stored[ref].breadcrumbs),
+                body: fold(stored[ref].body),
+            }));
+            const elasticSearch = index.search.bind(index);
+            index.search = function (query, options) {
+                const found = substringSearch(docs, query);
+                const seen = new Set(found.map(r => r.ref));
+                for (const extra of elasticSearch(query, options)) {
+                    if (!seen.has(extra.ref)) {
+                        found.push(extra);
+                        seen.add(extra.ref);
+                    }
                 }
-            }
-            return found;
+                return found;
+            };
+            return index;
         };
-        return index;
-    };
+    }
+
+    if (window.elasticlunr) {
+        install(window.elasticlunr);
+    } else {
+        // elasticlunr.min.js sets `window.elasticlunr` when it runs, later.
+        let value;
+        Object.defineProperty(window, 'elasticlunr', {
+            configurable: true,
+            enumerable: true,
+            get: () => value,
+            set: lunr => {
+                value = lunr;
+                install(lunr);
+            },
+        });
+    }
 })();
