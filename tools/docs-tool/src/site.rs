@@ -368,10 +368,8 @@ fn rewrite_book_links(repo: &Repo, out: &Path) -> io::Result<usize> {
             Some(true)
         } else if path.is_empty() || published.iter().any(|f| f.starts_with(&format!("{path}/"))) {
             Some(false)
-        } else if repo.exists(path) {
-            None // there, but not published (a key, a build folder)
         } else {
-            None
+            None // not there, or not published (a key, a build folder)
         }
     };
     let mut count = 0;
