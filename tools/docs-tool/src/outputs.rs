@@ -31,6 +31,8 @@
 //! | `exit: N`             | the shown command must exit with N                           |
 //! | `cwd: /home/me/x`     | the folder the page pretends to run in (the run's own temp folder is shown as it) |
 //! | `order: any`          | the lines may come in any order (several clients at once)   |
+//! | `and: COMMAND`        | another shown command, run after the first; its output follows (a block showing two tries) |
+//! | `skip: N`             | the first N lines are not shown (a server's address line, when the block shows only what came after) |
 //!
 //! Ports: a background command's port (`localhost:9999`, or `9999` for the
 //! article's Python programs) is replaced by 0, so the system picks a free
@@ -73,6 +75,10 @@ pub struct Session {
     pub exit: Option<i32>,
     pub cwd: Option<String>,
     pub any_order: bool,
+    /// More shown commands (`and:`), run after the first, their output appended.
+    pub and: Vec<String>,
+    /// Shown lines to leave out at the start (`skip:`).
+    pub skip: usize,
 }
 
 /// Whose output the block shows.
@@ -99,7 +105,7 @@ pub enum Step {
 }
 
 /// Keys that are not process names.
-const KEYS: [&str; 5] = ["run", "stop", "exit", "cwd", "order"];
+const KEYS: [&str; 7] = ["run", "stop", "exit", "cwd", "order", "and", "skip"];
 
 /// Reads a marker's text (the inside of `<!-- … -->`). `None`: not an
 /// output marker; `Some(Err)`: one that says something this cannot do.
@@ -139,6 +145,12 @@ fn parse_lines(text: &str) -> Result<Annotation, String> {
                 session.exit = Some(code);
             }
             "cwd" => session.cwd = Some(value.to_string()),
+            "and" => session.and.push(value.to_string()),
+            "skip" => {
+                session.skip = value
+                    .parse()
+                    .map_err(|_| format!("`skip: {value}` is not a number"))?;
+            }
             "order" if value == "any" => session.any_order = true,
             "order" => return Err(format!("`order: {value}`: the only order is `any`")),
             name if is_name(name) => session.steps.push(Step::Start {
@@ -373,25 +385,8 @@ impl Runner<'_> {
                 Step::Stop(name) => background.retain(|b| &b.name != name),
             }
         }
-        let lines = match &session.shown {
-            Shown::Command(command) => {
-                let running = self.spawn(command, &ports, dir)?;
-                let finished = running
-                    .wait(self.patience)
-                    .map_err(|e| Stop::Fail(format!("`{command}` did not finish: {e:?}")))?;
-                if let Some(expected) = session.exit
-                    && finished.status.code() != Some(expected)
-                {
-                    let mut lines = finished.stdout.clone();
-                    lines.extend(finished.stderr.clone());
-                    return Err(Stop::Fail(format!(
-                        "`{command}` ended with {}, the marker says `exit: {expected}`; it printed:\n    {}",
-                        finished.status,
-                        lines.join("\n    ")
-                    )));
-                }
-                [finished.stdout, finished.stderr].concat()
-            }
+        let mut lines = match &session.shown {
+            Shown::Command(command) => self.shown_command(command, session.exit, &ports, dir)?,
             Shown::Process(name) => {
                 let process = background
                     .iter_mut()
@@ -399,14 +394,46 @@ impl Runner<'_> {
                     .ok_or_else(|| {
                         Stop::Fail(format!("`{name}` was stopped before its output is shown"))
                     })?;
-                self.collect(process, expected_lines.max(1))
+                self.collect(process, (expected_lines + session.skip).max(1))
             }
         };
-        let mut lines: Vec<String> = lines.iter().map(|l| l.trim_end().to_string()).collect();
+        for command in &session.and {
+            lines.extend(self.shown_command(command, session.exit, &ports, dir)?);
+        }
+        let mut lines: Vec<String> = lines
+            .iter()
+            .skip(session.skip)
+            .map(|l| l.trim_end().to_string())
+            .collect();
         while lines.last().is_some_and(|l| l.is_empty()) {
             lines.pop();
         }
         Ok((lines, ports))
+    }
+
+    /// Runs a shown command to its end: its stdout, then its stderr.
+    fn shown_command(
+        &self,
+        command: &str,
+        exit: Option<i32>,
+        ports: &Ports,
+        dir: &Path,
+    ) -> Result<Vec<String>, Stop> {
+        let running = self.spawn(command, ports, dir)?;
+        let finished = running
+            .wait(self.patience)
+            .map_err(|e| Stop::Fail(format!("`{command}` did not finish: {e:?}")))?;
+        let lines = [finished.stdout, finished.stderr].concat();
+        if let Some(expected) = exit
+            && finished.status.code() != Some(expected)
+        {
+            return Err(Stop::Fail(format!(
+                "`{command}` ended with {}, the marker says `exit: {expected}`; it printed:\n    {}",
+                finished.status,
+                lines.join("\n    ")
+            )));
+        }
+        Ok(lines)
     }
 
     /// Starts a background process on a port of the system's choosing and
@@ -825,7 +852,7 @@ mod tests {
             }))
         );
         let session = parse_annotation(
-            "output: server\n  server: cargo run -p tcp-server -- localhost:9999\n  run: cargo run -p tcp-client -- localhost:9999\n  stop: server\n  exit: 1\n  cwd: /home/me/x\n  order: any",
+            "output: server\n  server: cargo run -p tcp-server -- localhost:9999\n  run: cargo run -p tcp-client -- localhost:9999\n  stop: server\n  exit: 1\n  cwd: /home/me/x\n  order: any\n  and: b\n  skip: 1",
         );
         let Some(Ok(Annotation::Run(session))) = session else {
             panic!("{session:?}");

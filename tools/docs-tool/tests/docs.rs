@@ -310,11 +310,12 @@ const FIXTURE: &str = "cargo run -p docs-tool --example output-fixture --";
 fn outputs_page() -> String {
     format!(
         "# 输出\n\n\
-         <!-- output: {FIXTURE} fail\n     exit: 3 -->\n```text\n错误: 故意失败\n```\n\n\
+         <!-- output: {FIXTURE} fail\n     and: {FIXTURE} fail\n     exit: 3 -->\n```text\n错误: 故意失败\n错误: 故意失败\n```\n\n\
          <!-- output: {FIXTURE} send localhost:9999 你好\n     server: {FIXTURE} serve 127.0.0.1:9999 -->\n```text\n回复: 好\n```\n\n\
          <!-- output: server\n     server: {FIXTURE} serve 127.0.0.1:9999\n     run: {FIXTURE} send 127.0.0.1:9999 你好 -->\n```text\nlistening 127.0.0.1:9999\n收到来自 127.0.0.1:35526 的数据: …\n```\n\n\
          <!-- output: not-run (LAN) -->\n```text\n其他电脑可以连接：192.0.2.10:9999\n```\n\n\
-         ```text\n没有标注\n```\n"
+         ```text\n没有标注\n```\n\n\
+         <!-- output: server\n     server: {FIXTURE} serve 127.0.0.1:9999\n     run: {FIXTURE} send 127.0.0.1:9999 再见\n     skip: 1 -->\n```text\n收到来自 127.0.0.1:35526 的数据: 再见\n```\n"
     )
 }
 
@@ -375,13 +376,13 @@ fn outputs_are_run_compared_counted_and_blessed() {
     assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
     assert!(
         check.stdout.contains(
-            "运行并比对了 3 段程序输出；1 段标记为不能自动运行（LAN 1）；1 段没有标注；0 段在这里跑不了"
+            "运行并比对了 4 段程序输出；1 段标记为不能自动运行（LAN 1）；1 段没有标注；0 段在这里跑不了"
         ),
         "{}",
         check.stdout
     );
     assert!(
-        check.stdout.contains("docs/src/outputs.md:28"),
+        check.stdout.contains("docs/src/outputs.md:30"),
         "{}",
         check.stdout
     );
@@ -395,9 +396,9 @@ fn outputs_are_run_compared_counted_and_blessed() {
     let check = docs_tool(&["check", "--no-build"], &repo);
     assert_eq!(check.status.code(), Some(1), "{}", check.stdout);
     for expected in [
-        "docs/src/outputs.md:9: the block under <!-- output: cargo run -p docs-tool --example output-fixture -- send localhost:9999 你好 … --> is not what the command prints now.",
+        "docs/src/outputs.md:11: the block under <!-- output: cargo run -p docs-tool --example output-fixture -- send localhost:9999 你好 … --> is not what the command prints now.",
         "  -    1 | 回复: 好",
-        "  +   12 | 回复: 数据已收到",
+        "  +   14 | 回复: 数据已收到",
         "  -    1 | listening 127.0.0.1:9999",
         BLESS_COMMAND,
     ] {
