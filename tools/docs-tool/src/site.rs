@@ -90,7 +90,7 @@ pub fn find_mdbook() -> Result<PathBuf, String> {
 
 /// The kinds of file published: text a reader of the book may want to see.
 /// (Never keys or certificates: the repository root may hold a teacher's.)
-const PUBLISHED: [&str; 8] = ["rs", "py", "toml", "md", "txt", "sh", "yml", "lock"];
+const PUBLISHED: [&str; 9] = ["rs", "py", "toml", "md", "txt", "sh", "yml", "lock", "svg"];
 
 /// Folders never published: build output, the book itself, scratch space.
 const UNPUBLISHED_DIRS: [&str; 6] = [
@@ -331,32 +331,55 @@ pub fn rewritten(page: &str, href: &str, exists: &dyn Fn(&str) -> Option<bool>) 
     Some(format!("{root}{published}{fragment}"))
 }
 
-/// `html` with every `href="…"` that [`rewritten`] maps, rewritten; and how many.
+/// `html` with every `href="…"` that [`rewritten`] maps, rewritten, and
+/// every `src="…"` of a picture outside the book (a chart a program wrote)
+/// pointed at the published file itself; and how many.
 pub fn rewrite_links(
     page: &str,
     html: &str,
     exists: &dyn Fn(&str) -> Option<bool>,
 ) -> (String, usize) {
+    let mut count = 0;
+    let html = rewrite_attribute(html, "href", &mut count, |value| {
+        rewritten(page, value, exists)
+    });
+    let html = rewrite_attribute(&html, "src", &mut count, |value| {
+        let page_of_file = rewritten(page, value, exists)?;
+        page_of_file
+            .strip_suffix(".html")
+            .filter(|_| !page_of_file.ends_with("/index.html"))
+            .map(String::from)
+    });
+    (html, count)
+}
+
+/// `html` with the values of ` attribute="…"` that `map` maps, replaced.
+fn rewrite_attribute(
+    html: &str,
+    attribute: &str,
+    count: &mut usize,
+    map: impl Fn(&str) -> Option<String>,
+) -> String {
+    let needle = format!(" {attribute}=\"");
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    let mut count = 0;
-    while let Some(at) = rest.find("href=\"") {
-        let start = at + "href=\"".len();
+    while let Some(at) = rest.find(&needle) {
+        let start = at + needle.len();
         out.push_str(&rest[..start]);
         rest = &rest[start..];
         let end = rest.find('"').unwrap_or(rest.len());
-        let href = &rest[..end];
-        match rewritten(page, href, exists) {
+        let value = &rest[..end];
+        match map(value) {
             Some(new) => {
                 out.push_str(&new);
-                count += 1;
+                *count += 1;
             }
-            None => out.push_str(href),
+            None => out.push_str(value),
         }
         rest = &rest[end..];
     }
     out.push_str(rest);
-    (out, count)
+    out
 }
 
 /// Rewrites the links of every page mdBook made (not the published sources).
@@ -482,6 +505,22 @@ mod tests {
         assert_eq!(
             new,
             "<a href=\"source/tcp-server/src/main.rs.html\">main.rs</a> <a href=\"udp.html\">UDP</a> ../../x"
+        );
+    }
+
+    #[test]
+    fn pictures_outside_the_book_are_taken_from_the_published_files() {
+        let exists = |path: &str| match path {
+            "workshop/charts/bench.svg" => Some(true),
+            _ => None,
+        };
+        let html =
+            "<img src=\"../../workshop/charts/bench.svg\" alt=\"图\"> <img src=\"charts/x.svg\">";
+        let (new, count) = rewrite_links("concurrency.html", html, &exists);
+        assert_eq!(count, 1);
+        assert_eq!(
+            new,
+            "<img src=\"source/workshop/charts/bench.svg\" alt=\"图\"> <img src=\"charts/x.svg\">"
         );
     }
 
