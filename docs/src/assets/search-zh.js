@@ -18,13 +18,12 @@
 // `?search=…` in its address (mdBook puts the search there, so going back
 // to a page of results does it): that can be before the scripts at the end
 // of the page have run. So this file is loaded first, in <head> (see
-// theme/head.hbs), where it waits for elasticlunr to arrive; it is also an
-// `additional-js`, which is how mdBook copies it into the book.
+// theme/head.hbs), where it waits for elasticlunr to arrive.
 (function () {
     'use strict';
 
     if (window.__searchZh) {
-        return; // loaded twice (head and end of page): once is enough
+        return; // loaded twice: once is enough
     }
     window.__searchZh = true;
 

@@ -7,6 +7,7 @@
 // makes the whole book, and a preprocessor's version cannot fall out of step
 // with mdBook's (mdbook-mermaid had to be rebuilt for mdBook 0.5).
 //
+// Loaded with `defer` from theme/head.hbs: it runs once the page is read.
 // The library (several MB) is loaded only on pages that have a diagram.
 // When it is done, every block is an <svg>; `document.body.dataset.diagrams`
 // says "rendered" (or "failed"), which the browser test waits for.
