@@ -302,7 +302,10 @@ impl Binaries {
         }
     }
 
-    fn read_help(&self, member: &Member, example: Option<&str>) -> Result<String, Unreadable> {
+    /// The built program that `cargo run -p MEMBER [--example NAME]` runs:
+    /// `NotBuilt` if it is missing or older than its sources (its output
+    /// would be yesterday's).
+    pub fn program(&self, member: &Member, example: Option<&str>) -> Result<PathBuf, Unreadable> {
         let path = self.path(member, example);
         let built = fs::metadata(&path)
             .and_then(|m| m.modified())
@@ -319,6 +322,11 @@ impl Binaries {
                 source.display()
             )));
         }
+        Ok(path)
+    }
+
+    fn read_help(&self, member: &Member, example: Option<&str>) -> Result<String, Unreadable> {
+        let path = self.program(member, example)?;
         run_help(&path, self.patience).map_err(Unreadable::Broken)
     }
 }
@@ -414,7 +422,7 @@ pub struct Verdict {
 }
 
 /// The cargo options that matter here: `-p`/`--package` (any number) and `--example`.
-fn cargo_options(cargo_args: &[String]) -> (Vec<String>, Option<String>) {
+pub fn cargo_options(cargo_args: &[String]) -> (Vec<String>, Option<String>) {
     let mut packages = Vec::new();
     let mut example = None;
     let mut i = 0;
