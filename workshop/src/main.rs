@@ -14,7 +14,7 @@
 //! cargo run -p workshop -- tcp tls              # only some chapters
 //! cargo run -p workshop -- --host 0.0.0.0       # servers reachable from other laptops
 //! cargo run -p workshop -- --step               # pause after each server starts
-//! cargo run --release -p workshop -- bench      # every benchmark (about 8 minutes)
+//! cargo run --release -p workshop -- bench      # every benchmark (about 4 minutes)
 //! cargo run --release -p workshop -- bench shapes   # pool, event loop and async side by side
 //! cargo run --release -p workshop -- load 127.0.0.1:9999 --clients 16 --seconds 5
 //! ```
@@ -45,7 +45,7 @@ const HELP: &str =
   workshop [章节...] [--host HOST] [--step]
                                        运行导览（不写章节就运行全部）
   workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N]
-                                       运行基准测试，打印对比表（不写名字就全部运行，约 8 分钟）
+                                       运行基准测试，打印对比表（不写名字就全部运行，约 4 分钟）
   workshop load [ADDR] [--clients N] [--seconds N]
                                        压力测试：N 个客户端不停地连接、发送、读回复、关闭
 
@@ -60,9 +60,9 @@ const HELP: &str =
   threaded   线程池、原文的写法、原文的 Python 服务器：每秒请求数
   tls        tls-server、Python、openssl s_server：每次握手的 CPU 时间（需要 openssl）
   shapes     线程池、事件循环、async 并排：请求/秒、CPU/请求、1 万个空闲连接的内存、
-             撑得住多少个沉默的客户端（约 3 分钟）
+             撑得住多少个沉默的客户端（约 2 分钟）
   starve     一次服务一个的 tcp-server、tls-server 和线程池：多少个沉默的客户端让好客户端
-             等不到回复（约 2 分钟）
+             等不到回复（约 1.5 分钟）
 
 选项:
   --host HOST     服务器监听的地址，默认 127.0.0.1；写 0.0.0.0 让同一网络的其他电脑也能连上

@@ -57,7 +57,6 @@ struct Idle {
     peak_kib: u64,
 }
 
-// ANCHOR: shapes
 /// `bench shapes`; returns the pool's ladder, which `bench starve` reuses.
 pub fn run(clients: usize, seconds: u64) -> Result<Climb> {
     let files = system::raise_open_files(IDLE + starve::FILE_RESERVE);
@@ -67,7 +66,37 @@ pub fn run(clients: usize, seconds: u64) -> Result<Climb> {
         &["threaded-server", "event-loop-server", "tcp-client"],
         true,
     )?;
-    let servers = [
+    let plan = Plan {
+        clients,
+        duration: Duration::from_secs(seconds),
+        idle: system::connections_within(files.limit, IDLE, starve::FILE_RESERVE),
+        max_silent: system::connections_within(files.limit, usize::MAX, starve::FILE_RESERVE),
+        good: GoodClient {
+            label: "tcp-client",
+            program: programs::binary("tcp-client")?,
+            args: Vec::new(),
+        },
+    };
+    introduce(&plan, &files);
+    let measured = measure_all(contenders()?, &plan)?;
+    print_table(&measured, plan.idle);
+    show_targets(&measured, plan.idle);
+    Ok(measured[0].climb.clone())
+}
+
+/// How much of everything: load clients and time, idle connections, the
+/// most silent clients the limit on open files allows, and the good client.
+struct Plan {
+    clients: usize,
+    duration: Duration,
+    idle: usize,
+    max_silent: usize,
+    good: GoodClient,
+}
+
+/// The pool first: the others are compared with it.
+fn contenders() -> Result<[Server; 3]> {
+    Ok([
         server(
             "threaded-server",
             "256 个线程的线程池",
@@ -83,56 +112,51 @@ pub fn run(clients: usize, seconds: u64) -> Result<Climb> {
             "一个线程 + tokio",
             programs::example("async_server")?,
         ),
-    ];
-    let good = GoodClient {
-        label: "tcp-client",
-        program: programs::binary("tcp-client")?,
-        args: Vec::new(),
-    };
-    let idle = system::connections_within(files.limit, IDLE, starve::FILE_RESERVE);
-    introduce(clients, seconds, idle, &files);
+    ])
+}
 
-    say!("1/3 压力测试（{clients} 个客户端，每个服务器 {seconds} 秒）");
+/// The three measurements, each for every server before the next one, so
+/// that a machine busier in one minute than in another affects all alike.
+fn measure_all(servers: [Server; 3], plan: &Plan) -> Result<Vec<Measured>> {
+    say!(
+        "1/3 压力测试（{} 个客户端，每个服务器 {} 秒）",
+        plan.clients,
+        plan.duration.as_secs()
+    );
     let mut rates = Vec::new();
     for server in &servers {
-        rates.push(throughput(server, clients, Duration::from_secs(seconds))?);
+        rates.push(throughput(server, plan.clients, plan.duration)?);
     }
-    say!("2/3 {idle} 个空闲连接");
+    say!("2/3 {} 个空闲连接", plan.idle);
     let mut idles = Vec::new();
     for server in &servers {
-        idles.push(idle_memory(server, idle)?);
+        idles.push(idle_memory(server, plan.idle)?);
     }
     say!("3/3 沉默的客户端（每级一个新的服务器）");
     let mut climbs = Vec::new();
     for server in &servers {
-        let max_silent = system::connections_within(files.limit, usize::MAX, starve::FILE_RESERVE);
+        let ladder = starve::MANY_LADDER;
         climbs.push(starve::climb_for(
             server,
-            &good,
-            starve::MANY_LADDER,
-            max_silent,
+            &plan.good,
+            ladder,
+            plan.max_silent,
         )?);
     }
-
-    let measured: Vec<Measured> = servers
+    let measured = servers
         .into_iter()
         .zip(rates)
-        .zip(idles.into_iter().zip(climbs))
-        .map(
-            |((server, (per_second, cpu_per_request)), (idle, climb))| Measured {
-                server,
-                per_second,
-                cpu_per_request,
-                idle,
-                climb,
-            },
-        )
-        .collect();
-    print_table(&measured, idle);
-    show_targets(&measured, idle);
-    Ok(measured[0].climb.clone())
+        .zip(idles.into_iter().zip(climbs));
+    Ok(measured
+        .map(|((server, (per_second, cpu)), (idle, climb))| Measured {
+            server,
+            per_second,
+            cpu_per_request: cpu,
+            idle,
+            climb,
+        })
+        .collect())
 }
-// ANCHOR_END: shapes
 
 fn server(label: &'static str, shape: &'static str, program: std::path::PathBuf) -> Server {
     Server {
@@ -144,7 +168,8 @@ fn server(label: &'static str, shape: &'static str, program: std::path::PathBuf)
     }
 }
 
-fn introduce(clients: usize, seconds: u64, idle: usize, files: &FileLimit) {
+fn introduce(plan: &Plan, files: &FileLimit) {
+    let (clients, seconds, idle) = (plan.clients, plan.duration.as_secs(), plan.idle);
     say!(
         "三种做法并排：线程池、事件循环、async，同一台机器、同一次运行，每项测量都启动一个新的服务器。"
     );

@@ -257,8 +257,16 @@ pub fn describe(label: &str, rung: &Rung) -> String {
     }
 }
 
+/// `7.69 秒`, or `3 毫秒` below a second, where hundredths of a second
+/// would round a quick answer to nothing.
 pub fn seconds(duration: Duration) -> String {
-    format!("{:.2} 秒", duration.as_secs_f64())
+    if duration < Duration::from_millis(1) {
+        "不到 1 毫秒".to_string()
+    } else if duration < Duration::from_secs(1) {
+        format!("{} 毫秒", duration.as_millis())
+    } else {
+        format!("{:.2} 秒", duration.as_secs_f64())
+    }
 }
 
 /// The table cells for a climb: most survived, starved at.
@@ -274,7 +282,6 @@ pub fn climb_cells(climb: &Climb) -> (String, String) {
     (survived, starved)
 }
 
-// ANCHOR: starve
 /// `bench starve`: a one-at-a-time server, the TLS one, and the pool.
 /// `pool`: the pool's ladder, if `bench shapes` has just climbed it.
 pub fn run(pool: Option<Climb>) -> Result<()> {
@@ -322,7 +329,6 @@ pub fn run(pool: Option<Climb>) -> Result<()> {
     print_table(&rows);
     Ok(())
 }
-// ANCHOR_END: starve
 
 /// What the silent-client ladder does, for the top of a table.
 pub fn explain() {
@@ -426,6 +432,13 @@ mod tests {
             ..Climb::default()
         });
         assert_eq!(all, ("9500".into(), "—".into()));
+    }
+
+    #[test]
+    fn waits_are_shown_in_seconds_or_milliseconds() {
+        assert_eq!(seconds(Duration::from_millis(7690)), "7.69 秒");
+        assert_eq!(seconds(Duration::from_micros(3400)), "3 毫秒");
+        assert_eq!(seconds(Duration::from_micros(200)), "不到 1 毫秒");
     }
 
     #[test]
