@@ -150,6 +150,16 @@ pub fn ratio_line(what: &str, a: f64, b: f64, target: f64) {
     );
 }
 
+/// Like [`ratio_line`], with two decimals: for a target close to 1×,
+/// where 0.89× shown as "0.9×" would look like the target it misses.
+pub fn ratio_at_least(what: &str, a: f64, b: f64, target: f64) {
+    let ratio = a / b.max(f64::EPSILON);
+    say!(
+        "{what} = {ratio:.2}×（目标 ≥ {target}×）{}",
+        mark(ratio >= target)
+    );
+}
+
 /// Prints `a / b = r×（目标 ≤ t×）✓` for "smaller is better".
 pub fn ratio_at_most(what: &str, a: f64, b: f64, target: f64) {
     let ratio = a / b.max(f64::EPSILON);

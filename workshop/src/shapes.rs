@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use common::say;
 use process_runner::deadline;
 
-use crate::bench::{self, ratio_at_most, ratio_line};
+use crate::bench::{self, ratio_at_least, ratio_at_most};
 use crate::crowd::{Crowd, WhenDropped};
 use crate::load;
 use crate::programs;
@@ -291,7 +291,7 @@ fn show_targets(measured: &[Measured], idle: usize) {
     say!("\n目标（只作参考，不影响退出状态）：");
     for m in others {
         let name = format!("{} / {}", m.server.label, pool.server.label);
-        ratio_line(
+        ratio_at_least(
             &format!("{name}（请求/秒）"),
             m.per_second,
             pool.per_second,
