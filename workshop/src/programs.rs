@@ -57,6 +57,19 @@ pub fn build(packages: &[&str], examples: bool) -> Result<()> {
 /// `cargo build` for `packages`, into the folder and with the profile that
 /// this program itself was built with.
 fn build_command(packages: &[&str], examples: bool) -> Result<Command> {
+    let mut targets = vec!["--bins"];
+    if examples {
+        targets.push("--examples");
+    }
+    for package in packages {
+        targets.extend(["-p", package]);
+    }
+    cargo_build(&targets)
+}
+
+/// `cargo build TARGETS…` (e.g. `-p exercises --bin ex1`), into the folder
+/// and with the profile that this program itself was built with.
+pub fn cargo_build(targets: &[&str]) -> Result<Command> {
     let dir = target_dir()?;
     // The folder is named after the profile, except the default one's.
     let profile = dir.file_name().and_then(OsStr::to_str).unwrap_or("debug");
@@ -64,15 +77,10 @@ fn build_command(packages: &[&str], examples: bool) -> Result<Command> {
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace_root())
-        .args(["build", "--bins"]);
-    if examples {
-        command.arg("--examples");
-    }
+        .arg("build")
+        .args(targets);
     if profile != "debug" {
         command.args(["--profile", profile]);
-    }
-    for package in packages {
-        command.args(["-p", package]);
     }
     // The cargo that ran us may have been given --target-dir (and --target):
     // build into the same folder. Cargo marks a target folder's root with
