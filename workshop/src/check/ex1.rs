@@ -75,10 +75,18 @@ pub fn exchange(server: &mut Learner, addr: &str, message: &str) -> Result<(), S
     let client = peers::client("tcp-client", &[addr, message])?;
     let expected = format!("收到服务器的响应: {TCP_REPLY}");
     if !client.status.success() || peers::last_line(&client) != expected {
-        let seen = server.blame(peers::said("tcp-client", &client))?;
-        return Err(failed(format!("tcp-client 打印 {expected}"), seen).advice(
-            "tcp-client 读回复一直读到服务器关闭连接：服务器要回复“数据已收到”，然后关闭连接（connection 离开作用域）",
-        ));
+        let said = peers::said("tcp-client", &client);
+        let seen = server.blame(said.clone())?;
+        let failure = failed(format!("tcp-client 打印 {expected}"), seen.clone());
+        // When the server exited or panicked, that is the news; otherwise
+        // the client's side of the story needs a word on what it expects.
+        return Err(if seen == said {
+            failure.advice(
+                "tcp-client 读回复一直读到服务器关闭连接：服务器要回复“数据已收到”，然后关闭连接（connection 离开作用域）",
+            )
+        } else {
+            failure
+        });
     }
     server.printed(
         &format!(" 的数据: {message}"),

@@ -89,11 +89,11 @@ fn converse(server: &mut Learner, addr: &str, messages: &[&str]) -> Result<(), S
             Ending::Reset => "然后重置了连接",
             Ending::TimedOut => "然后就不动了",
         };
-        let seen = format!(
-            "收到了 {} 个“数据已收到”（{:?}），{how}",
-            got.matches("数据已收到").count(),
-            got
-        );
+        let seen = if got.is_empty() {
+            format!("什么也没有收到，{how}")
+        } else {
+            format!("收到的是“{}”，{how}", got.trim_end().replace('\n', "\\n"))
+        };
         return Err(failed(
             format!("收到 {} 个“数据已收到\\n”，然后连接关闭", messages.len()),
             server.blame(seen)?,

@@ -37,7 +37,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "常见实践 / 简单的 TCP 服务器",
         page: "docs/src/tcp.md",
         solution: "workshop/solutions/ex1_tcp_server.rs",
-        untouched: 0x0,
+        untouched: 0xd0b3_7a34_b51f_10c4,
         hints: &[
             "程序打印的那一行“还没写：TODO 1（…）”说出了下一步该写哪个函数。每个 TODO 只要一两行：\
              原文的一行，在 std 里对应一个方法。写好一个 TODO，就把它的 Err(not_written(…)) 删掉，再检查一次。",
@@ -57,7 +57,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "常见实践 / TCP 客户端",
         page: "docs/src/tcp.md",
         solution: "workshop/solutions/ex2_tcp_client.rs",
-        untouched: 0x0,
+        untouched: 0x44b5_0c37_264b_ccb5,
         hints: &[
             "TODO 1 一行就够：addr::connect_tcp(server_address, IO_TIMEOUT)。TODO 2：Write 上有一个方法，\
              和 sendall 一样，写完每一个字节才返回。TODO 3 是这个练习的重点：一次 read 只返回已经到达的字节。",
@@ -76,7 +76,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "常见实践 / UDP 通信示例",
         page: "docs/src/udp.md",
         solution: "workshop/solutions/ex3_udp_client.rs",
-        untouched: 0x0,
+        untouched: 0x0bd6_363a_68a2_6c8e,
         hints: &[
             "先让它在不丢包时能用：client_socket.send_to(message, server_address)?，\
              再 let (size, from) = client_socket.recv_from(&mut data)?;，返回 data[..size].to_vec()。",
@@ -97,7 +97,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "最佳实践 / 错误处理",
         page: "docs/src/error-handling.md",
         solution: "workshop/solutions/ex4_error_handling.rs",
-        untouched: 0x0,
+        untouched: 0x38b6_ee48_976d_7f6b,
         hints: &[
             "按 TODO 的编号改，检查也按这个顺序。TODO 1：TcpListener::bind(server_address).map_err(|e| errors::bind(&args.addr, &e))?。",
             "TODO 2：把 from_utf8 和下一行换成 say!(\"收到来自 {client_address} 的数据: {}\", show_bytes(&data[..received]))。\
@@ -116,7 +116,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "最佳实践 / 并发处理",
         page: "docs/src/concurrency.md",
         solution: "workshop/solutions/ex5_thread_pool.rs",
-        untouched: 0x0,
+        untouched: 0x808f_bc34_510c_7345,
         hints: &[
             "原文每个连接开一个线程，线程数没有上限。这里要的是：启动时就开好 threads 个线程，之后不再开新的；\
              每个接受的连接通过一个通道交给它们。serve 已经在用 start_pool 返回的发送端了。",
@@ -137,7 +137,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "最佳实践 / 安全考量",
         page: "docs/src/security.md",
         solution: "workshop/solutions/ex6_tls_client.rs",
-        untouched: 0x0,
+        untouched: 0x8717_1101_4ecd_5e68,
         hints: &[
             "按编号做。TODO 1：let certs = CertificateDer::pem_file_iter(ca_file)?.collect::<Result<Vec<_>, _>>()?;，\
              再 let mut roots = RootCertStore::empty(); 把每张证书 roots.add(cert)? 进去。错误里写上文件名（map_err 加 anyhow!）。",
@@ -159,7 +159,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "小结与进阶 / 消息的边界",
         page: "docs/src/next-steps.md",
         solution: "workshop/solutions/ex7_framing.rs",
-        untouched: 0x0,
+        untouched: 0xe142_9523_bd75_4dd5,
         hints: &[
             "两条消息一次到达时，一次 read 拿到的是“第一条\\n第二条\\n”：要按换行符切开。BufReader 的 \
              read_until(b'\\n', &mut line) 正好读到换行符为止，多读的字节留在它的缓冲区里，下次再交给你。",

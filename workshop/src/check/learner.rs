@@ -91,7 +91,7 @@ impl Learner {
             )),
             Err(Error::Closed { .. }) => Err(failed(
                 FIRST_LINE,
-                self.why(&format!("{} 没有打印第一行就退出了", self.label)),
+                self.why(&format!("{} 什么也没有打印就退出了", self.label)),
             )),
             Err(Error::TimedOut { .. }) => Err(failed(
                 FIRST_LINE,
@@ -110,9 +110,13 @@ impl Learner {
     pub fn printed(&self, needle: &str, expected: &str) -> Result<String, Stop> {
         match self.running.line(Stream::Stdout, needle, ALREADY) {
             Ok(line) => Ok(line),
-            Err(Error::TimedOut { seen, .. } | Error::Closed { seen, .. }) => Err(failed(
+            Err(Error::TimedOut { seen, .. }) => Err(failed(
                 format!("{} 打印 {expected}", self.label),
                 self.also(&printed_instead(self.label, &seen)),
+            )),
+            Err(Error::Closed { .. }) => Err(failed(
+                format!("{} 打印 {expected}", self.label),
+                self.why(&format!("{} 没有打印这一行就退出了", self.label)),
             )),
             Err(other) => Err(other.into()),
         }

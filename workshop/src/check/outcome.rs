@@ -55,10 +55,12 @@ pub fn failed(expected: impl Into<String>, seen: impl Into<String>) -> Stop {
 }
 
 impl Stop {
-    /// The same ✗ with a sentence on what to look at. Only a ✗ gets one.
+    /// The same ✗ with a sentence on what to look at. Only a ✗ gets one;
+    /// the caller who knows more (the check, around a shared step) has the
+    /// last word.
     pub fn advice(self, advice: impl Into<String>) -> Stop {
         match self {
-            Stop::Failed(mut failed) if failed.advice.is_none() => {
+            Stop::Failed(mut failed) => {
                 failed.advice = Some(advice.into());
                 Stop::Failed(failed)
             }
@@ -141,12 +143,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn advice_is_kept_only_for_a_failure_and_only_the_first() {
-        let stop = failed("a", "b").advice("first").advice("second");
+    fn advice_is_given_only_to_a_failure_and_the_last_word_wins() {
+        let stop = failed("a", "b").advice("inner").advice("outer");
         let Stop::Failed(failed) = stop else {
             panic!("expected a failure");
         };
-        assert_eq!(failed.advice.as_deref(), Some("first"));
+        assert_eq!(failed.advice.as_deref(), Some("outer"));
         let broken = Stop::Broken(anyhow::anyhow!("x")).advice("ignored");
         assert!(matches!(broken, Stop::Broken(_)));
     }

@@ -141,15 +141,15 @@ fn state(progress: &Progress, exercise: &Exercise) -> &'static str {
 
 /// `check --list`: the progress table.
 pub fn print_table(progress: &Progress) {
-    say!("练习  状态                文件                                  原文的一节");
+    say!("练习  状态                文件                             内容");
     for exercise in &EXERCISES {
+        let state = state(progress, exercise);
         say!(
-            "{:<5} {}{}  {:<36}  {}",
+            "{:<5} {state}{}  {:<31}  {}",
             exercise.number,
-            state(progress, exercise),
-            padding(state(progress, exercise), 18),
+            padding(state, 18),
             exercise.file,
-            exercise.section
+            exercise.title
         );
     }
     say!(
@@ -169,9 +169,10 @@ pub fn print_table(progress: &Progress) {
     }
 }
 
-/// Spaces that line up text with CJK characters (two columns each).
+/// Spaces that line up a text whose CJK characters take two columns each.
 fn padding(text: &str, width: usize) -> String {
-    let columns: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    let wide = |c: char| matches!(c, '\u{2e80}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}');
+    let columns: usize = text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum();
     " ".repeat(width.saturating_sub(columns))
 }
 
