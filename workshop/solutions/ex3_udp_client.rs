@@ -76,14 +76,16 @@ fn ask(client_socket: &UdpSocket, server_address: SocketAddr, message: &[u8]) ->
             Ok((size, from)) if from == server_address => return Ok(data[..size].to_vec()),
             Ok((_, from)) => esay!("收到了 {from} 的数据报，它不是服务器，不算回复"),
             Err(e) if errors::is_timeout(&e) && attempt < ATTEMPTS => {
-                esay!("{server_address} 在 1 秒内没有回复，重发（第 {attempt} 次超时）")
+                let secs = REPLY_TIMEOUT.as_secs();
+                esay!("{server_address} 在 {secs} 秒内没有回复，重发（第 {attempt} 次超时）");
             }
             Err(e) if errors::is_timeout(&e) => {}
             Err(e) => return Err(unreachable(server_address, &e)),
         }
     }
+    let secs = REPLY_TIMEOUT.as_secs();
     bail!(
-        "没有收到 {server_address} 的回复：发送了 {ATTEMPTS} 次，每次等 1 秒。服务器可能没有运行，或者数据报在路上丢了"
+        "没有收到 {server_address} 的回复：发送了 {ATTEMPTS} 次，每次等 {secs} 秒。服务器可能没有运行，或者数据报在路上丢了"
     )
 }
 

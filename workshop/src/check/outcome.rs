@@ -109,7 +109,14 @@ pub fn print(index: usize, total: usize, what: &str, result: &Checked) {
             say!("✗ {number} {what}");
             labelled("应该", &failed.expected);
             labelled("实际", &failed.seen);
-            if let Some(advice) = &failed.advice {
+            // A TODO still returning its "not written yet" error says all
+            // there is to say; advice about the finished step would mislead.
+            let advice = if failed.seen.contains("还没写：") {
+                Some(NOT_WRITTEN)
+            } else {
+                failed.advice.as_deref()
+            };
+            if let Some(advice) = advice {
                 labelled("提示", advice);
             }
         }
@@ -123,6 +130,10 @@ pub fn print(index: usize, total: usize, what: &str, result: &Checked) {
         Err(Stop::Cancelled) => {}
     }
 }
+
+/// What to do about a step that still says “还没写”.
+const NOT_WRITTEN: &str =
+    "这一步还没写：打开练习的文件，找到它说的那个 TODO，把 Err(not_written(…)) 换成真正的代码";
 
 /// The checks after a failed one, which did not run.
 pub fn print_not_run(index: usize, total: usize, what: &str) {

@@ -49,8 +49,9 @@ pub fn run(first: &'static Exercise, request: &Request, progress: &mut Progress)
             "\n保存 {} 之后会自动重新检查。输入 h 回车看一条提示，q 回车退出（也可以按 Ctrl-C）。",
             exercise.file
         );
+        // Quitting is the learner's choice, not a failure.
         if wait(exercise, &path, seen, &typed, progress)? == Woken::Quit {
-            return Ok(false);
+            return Ok(true);
         }
     }
 }
