@@ -127,7 +127,11 @@ fn forget_cargo_run(command: &mut Command) {
 
 /// The repository root, where `cargo build` must run.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let workshop = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The parent, without a `..` in every path a learner is shown.
+    workshop
+        .parent()
+        .map_or_else(|| workshop.join(".."), Path::to_path_buf)
 }
 
 /// Path of a chapter binary built by [`build`].
