@@ -29,6 +29,7 @@ use mio::net::TcpStream;
 /// client that keeps sending then gets a reset, as it would from them.
 const DRAIN_LIMIT: usize = 64 * BUFFER_SIZE;
 
+// ANCHOR: state
 /// Where a connection is in the article's exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -39,6 +40,7 @@ pub enum State {
     /// 回复已写完，写的方向已关闭（FIN）：读掉客户端多发的字节，等它关闭连接。
     Closing { drained: usize },
 }
+// ANCHOR_END: state
 
 /// What the connection needs next from the event loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +72,7 @@ impl Connection {
         }
     }
 
+    // ANCHOR: proceed
     /// Goes on with the exchange as far as the socket allows without waiting.
     ///
     /// Called whenever the event loop reports this socket ready. `mio`
@@ -96,6 +99,7 @@ impl Connection {
             }
         }
     }
+    // ANCHOR_END: proceed
 
     /// Called when the deadline has passed: says so, unless the exchange was
     /// already over (the reply is sent, and the client simply has not closed yet).

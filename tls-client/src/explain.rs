@@ -51,7 +51,7 @@ pub fn handshake(error: &io::Error, server: &HostPort, ca_file: &str) -> anyhow:
                 format!("服务器在握手完成前就关闭了连接。{MAYBE_PLAIN}")
             }
             _ if errors::is_timeout(error) => format!(
-                "{} 秒内没有完成握手，服务器没有应答。{MAYBE_PLAIN}",
+                "{} 秒内没有完成握手。服务器可能正忙着服务别的客户端（tls-server 一次只服务一个，排在不说话的客户端后面就要等），也可能它不是 TLS 服务器（例如 tcp-server）：请稍后再试，并确认地址和端口是 tls-server 打印的那个",
                 CLIENT_TIMEOUT.as_secs()
             ),
             _ => return errors::exchange(server, error, CLIENT_TIMEOUT),

@@ -176,3 +176,31 @@ fn a_trickled_client_hello_cannot_hold_the_server() {
     );
     server.process.stderr_line("TLS 握手失败");
 }
+
+/// A handshake message that claims to be 16 MiB long: rustls refuses it
+/// (HandshakePayloadTooLarge), and the log says so in Chinese, not in
+/// rustls's English.
+#[test]
+fn an_oversized_handshake_message_is_named_in_chinese_and_the_next_client_is_served() {
+    let dir = TempDir::new("tls-too-large");
+    let server = Server::start_in(SERVER, &["127.0.0.1:0"], Some(dir.path()));
+    let mut tcp = TcpStream::connect(server.addr).unwrap();
+    // A handshake record of 16 KiB whose first message says it is
+    // 0xffffff bytes long; the rest of the record is filler.
+    let mut record = vec![0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0xff, 0xff, 0xff];
+    record.resize(5 + 0x4000, 0);
+    let _ = tcp.write_all(&record);
+    let line = server.process.stderr_line("TLS 握手失败");
+    assert!(line.contains("握手消息太大"), "{line}");
+    assert!(!line.contains("HandshakePayloadTooLarge"), "{line}");
+    drop(tcp);
+    let ca = dir.join("server.crt");
+    let Some(client) = binary_beside(env!("CARGO_BIN_EXE_tls-server"), "tls-client") else {
+        return;
+    };
+    let outcome = testkit::run(
+        &client,
+        &[server.arg().as_str(), "--ca", ca.to_str().unwrap()],
+    );
+    assert!(outcome.status.success(), "{outcome:?}");
+}

@@ -235,3 +235,21 @@ fn a_datagram_that_is_the_servers_own_reply_text_gets_no_answer() {
     let (size, _) = socket.recv_from(&mut reply).unwrap();
     assert_eq!(&reply[..size], "UDP 数据已收到".as_bytes());
 }
+
+#[test]
+fn a_datagram_from_source_port_zero_is_refused_in_one_chinese_line() {
+    // Before: the reply to port 0 failed with the OS's raw English
+    // "Invalid argument (os error 22)".
+    let server = start();
+    let Some(()) = forge_datagram(0, server.addr, b"zero") else {
+        return;
+    };
+    let refused = server.process.stderr_line("不回复");
+    assert!(refused.contains("来源端口是 0"), "{refused}");
+    assert_serves(&server);
+    let said = server.process.stderr_so_far();
+    assert!(
+        said.iter().all(|line| !line.contains("os error")),
+        "{said:?}"
+    );
+}

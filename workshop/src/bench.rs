@@ -54,7 +54,6 @@ pub fn article_script(name: &str) -> String {
 // ANCHOR: threaded
 /// `threaded-server` against the article's unbounded shape and its Python.
 pub fn threaded(clients: usize, seconds: u64) -> Result<()> {
-    warn_if_debug();
     programs::build(&["threaded-server"], true)?;
     let mut contenders = vec![
         Contender {
@@ -151,6 +150,16 @@ pub fn ratio_line(what: &str, a: f64, b: f64, target: f64) {
     );
 }
 
+/// Like [`ratio_line`], with two decimals: for a target close to 1×,
+/// where 0.89× shown as "0.9×" would look like the target it misses.
+pub fn ratio_at_least(what: &str, a: f64, b: f64, target: f64) {
+    let ratio = a / b.max(f64::EPSILON);
+    say!(
+        "{what} = {ratio:.2}×（目标 ≥ {target}×）{}",
+        mark(ratio >= target)
+    );
+}
+
 /// Prints `a / b = r×（目标 ≤ t×）✓` for "smaller is better".
 pub fn ratio_at_most(what: &str, a: f64, b: f64, target: f64) {
     let ratio = a / b.max(f64::EPSILON);
@@ -160,7 +169,7 @@ pub fn ratio_at_most(what: &str, a: f64, b: f64, target: f64) {
     );
 }
 
-fn mark(met: bool) -> &'static str {
+pub fn mark(met: bool) -> &'static str {
     if met { "✓" } else { "✗ 未达到" }
 }
 
@@ -169,8 +178,57 @@ fn millis(duration: Duration) -> String {
 }
 
 /// Numbers from a debug build say little about speed.
-fn warn_if_debug() {
+pub fn warn_if_debug() {
     if cfg!(debug_assertions) {
         say!("注意：这是调试构建，数字会偏低；请用 cargo run --release -p workshop -- bench\n");
+    }
+}
+
+/// One line of a table: each cell padded to its column's width, the first
+/// column on the left, the others on the right. Widths count terminal
+/// columns, in which a Chinese character takes two.
+pub fn row(cells: &[String], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (number, (cell, &width)) in cells.iter().zip(widths).enumerate() {
+        let padding = " ".repeat(width.saturating_sub(columns(cell)));
+        if number == 0 {
+            line.push_str(cell);
+            line.push_str(&padding);
+        } else {
+            line.push(' ');
+            line.push_str(&padding);
+            line.push_str(cell);
+        }
+    }
+    line
+}
+
+/// How many terminal columns `text` takes: two for each wide (CJK) character.
+fn columns(text: &str) -> usize {
+    text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c,
+        '\u{1100}'..='\u{115F}'
+        | '\u{2E80}'..='\u{A4CF}'
+        | '\u{AC00}'..='\u{D7A3}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FE30}'..='\u{FE4F}'
+        | '\u{FF00}'..='\u{FF60}'
+        | '\u{FFE0}'..='\u{FFE6}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_characters_take_two_columns() {
+        assert_eq!(columns("abc"), 3);
+        assert_eq!(columns("服务器"), 6);
+        assert_eq!(columns("（12 µs）"), 9);
+        let cells = ["服务器".to_string(), "12".into()];
+        assert_eq!(row(&cells, &[8, 4]), "服务器     12");
     }
 }

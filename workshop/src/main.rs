@@ -14,7 +14,8 @@
 //! cargo run -p workshop -- tcp tls              # only some chapters
 //! cargo run -p workshop -- --host 0.0.0.0       # servers reachable from other laptops
 //! cargo run -p workshop -- --step               # pause after each server starts
-//! cargo run --release -p workshop -- bench      # the threaded and TLS benchmarks
+//! cargo run --release -p workshop -- bench      # every benchmark (about 4 minutes)
+//! cargo run --release -p workshop -- bench shapes   # pool, event loop and async side by side
 //! cargo run --release -p workshop -- load 127.0.0.1:9999 --clients 16 --seconds 5
 //! ```
 //!
@@ -28,8 +29,12 @@
 
 mod bench;
 mod check;
+mod crowd;
 mod load;
 mod programs;
+mod shapes;
+mod starve;
+mod system;
 mod tls_bench;
 mod tour;
 
@@ -51,8 +56,8 @@ const HELP: &str =
   workshop check [N] [--list] [--watch] [--hint] [--solution] [--report ADDR] [--name NAME] [--program FILE]
                                        练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它
                                        （不写 N 就是第一个还没通过的练习）
-  workshop bench [threaded|tls] [--clients N] [--seconds N]
-                                       运行并发处理和安全考量两章的基准测试，打印对比表
+  workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N]
+                                       运行基准测试，打印对比表（不写名字就全部运行，约 4 分钟）
   workshop load [ADDR] [--clients N] [--seconds N]
                                        压力测试：N 个客户端不停地连接、发送、读回复、关闭
 
@@ -61,6 +66,15 @@ const HELP: &str =
   udp        常见实践 / UDP 通信示例
   threaded   最佳实践 / 并发处理（5 个客户端同时连接）
   tls        最佳实践 / 安全考量（证书生成在临时目录里，结束后删除）
+  event-loop 原文之后 / 事件循环（一个线程同时照看所有连接）
+
+基准测试（请用 cargo run --release 运行）:
+  threaded   线程池、原文的写法、原文的 Python 服务器：每秒请求数
+  tls        tls-server、Python、openssl s_server：每次握手的 CPU 时间（需要 openssl）
+  shapes     线程池、事件循环、async 并排：请求/秒、CPU/请求、1 万个空闲连接的内存、
+             撑得住多少个沉默的客户端（约 2 分钟）
+  starve     一次服务一个的 tcp-server、tls-server 和线程池：多少个沉默的客户端让好客户端
+             等不到回复（约 1.5 分钟）
 
 选项:
   --host HOST     服务器监听的地址，默认 127.0.0.1；写 0.0.0.0 让同一网络的其他电脑也能连上
@@ -83,8 +97,12 @@ const HELP: &str =
   cargo run -p workshop -- check 2 --hint
   cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明
   cargo run --release -p workshop -- bench
+  cargo run --release -p workshop -- bench shapes
   cargo run --release -p workshop -- load 127.0.0.1:9999
 ";
+
+/// The words `bench` takes, as `--help` lists them.
+const BENCHMARKS: &[&str] = &["threaded", "tls", "shapes", "starve"];
 
 /// The parsed command line.
 #[derive(Default)]
@@ -180,15 +198,29 @@ fn run(options: Options) -> Result<bool> {
 /// The benchmarks print their targets as information: a slow laptop is not
 /// an error. The exit status says whether a benchmark ran and measured.
 fn bench(which: &[&str], clients: usize, seconds: u64) -> Result<bool> {
-    let all = which.is_empty();
+    bench::warn_if_debug();
+    let wants = |name: &str| which.is_empty() || which.contains(&name);
     let mut measured = false;
-    if all || which.contains(&"threaded") {
+    if wants("threaded") {
         bench::threaded(clients, seconds)?;
         measured = true;
     }
-    if all || which.contains(&"tls") {
+    if wants("tls") {
         say!();
         measured |= tls_bench::run(seconds)?;
+    }
+    // `bench shapes` climbs the pool's ladder; `bench starve` shows it again
+    // beside the one-at-a-time servers instead of climbing it twice.
+    let mut pool = None;
+    if wants("shapes") {
+        say!();
+        pool = Some(shapes::run(clients, seconds)?);
+        measured = true;
+    }
+    if wants("starve") {
+        say!();
+        starve::run(pool)?;
+        measured = true;
     }
     Ok(measured)
 }
@@ -248,8 +280,11 @@ fn check_words(words: &[String]) -> Result<()> {
         return Ok(());
     };
     if first == "bench" {
-        if let Some(bad) = words[1..].iter().find(|w| *w != "threaded" && *w != "tls") {
-            bail!("没有叫“{bad}”的基准测试；可选 threaded、tls");
+        if let Some(bad) = words[1..]
+            .iter()
+            .find(|w| !BENCHMARKS.contains(&w.as_str()))
+        {
+            bail!("没有叫“{bad}”的基准测试；可选 {}", BENCHMARKS.join("、"));
         }
         return Ok(());
     }
@@ -261,4 +296,40 @@ fn check_words(words: &[String]) -> Result<()> {
         bail!("没有叫“{bad}”的章节；可选 {}", names.join("、"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn bench_takes_its_four_words_and_names_them_on_a_typo() {
+        for line in ["bench", "bench shapes", "bench starve threaded tls"] {
+            assert!(check_words(&words(line)).is_ok(), "{line}");
+        }
+        let typo = check_words(&words("bench shape")).unwrap_err().to_string();
+        assert_eq!(
+            typo,
+            "没有叫“shape”的基准测试；可选 threaded、tls、shapes、starve"
+        );
+    }
+
+    #[test]
+    fn the_tour_knows_the_event_loop_chapter() {
+        assert!(check_words(&words("threaded event-loop")).is_ok());
+        let typo = check_words(&words("eventloop")).unwrap_err().to_string();
+        assert!(typo.contains("event-loop"), "{typo}");
+    }
+
+    #[test]
+    fn numbers_and_options_are_parsed() {
+        let options = parse(&words("bench shapes --clients 8 --seconds 3")).unwrap();
+        assert_eq!(options.words, ["bench", "shapes"]);
+        assert_eq!((options.clients, options.seconds), (Some(8), Some(3)));
+        assert!(parse(&words("bench --clients 0")).is_err());
+    }
 }

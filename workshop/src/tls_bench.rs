@@ -18,6 +18,7 @@ use process_runner::{Output, Running, Stream, TempDir, deadline};
 
 use crate::bench::{self, STARTUP, ratio_at_most};
 use crate::programs;
+use crate::system;
 
 /// One measured server: label, handshakes completed, server CPU seconds.
 struct Measured {
@@ -102,7 +103,7 @@ fn has_openssl() -> bool {
 }
 
 /// Starts tls-server once in `dir` so that it writes server.crt / server.key.
-fn generate_certificate(dir: &Path) -> Result<()> {
+pub fn generate_certificate(dir: &Path) -> Result<()> {
     let server = start_tls_server(dir)?;
     server.address(STARTUP)?;
     drop(server);
@@ -179,7 +180,7 @@ fn time_handshakes(
     dir: &Path,
     seconds: u64,
 ) -> Result<Measured> {
-    let before = cpu_seconds(server.id());
+    let before = system::cpu_seconds(server.id());
     let mut command = Command::new("openssl");
     command
         .args(["s_time", "-connect", addr, "-new", "-CAfile", "server.crt"])
@@ -188,7 +189,7 @@ fn time_handshakes(
     let s_time = Running::start(&mut command, "openssl s_time", Output::Keep)?;
     // It runs for `seconds`, then needs one step to finish and report.
     let finished = s_time.wait(Duration::from_secs(seconds) + deadline::STEP)?;
-    let after = cpu_seconds(server.id());
+    let after = system::cpu_seconds(server.id());
     let handshakes = finished
         .stdout
         .iter()
@@ -204,31 +205,4 @@ fn time_handshakes(
         handshakes,
         cpu_seconds,
     })
-}
-
-/// User + system CPU seconds a process has used so far (Linux's /proc).
-#[cfg(target_os = "linux")]
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / clock_ticks_per_second())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn cpu_seconds(_pid: u32) -> Option<f64> {
-    None
-}
-
-/// The unit of /proc's CPU times; 100 on every common Linux, asked to be sure.
-#[cfg(target_os = "linux")]
-fn clock_ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
 }

@@ -5,13 +5,14 @@
 //! ends with a ✓ or a ✗ and the reason; the whole tour succeeds only if
 //! every exchange did.
 
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use common::say;
 use process_runner::{Output, Running, Stream, TempDir, deadline};
 
@@ -23,6 +24,8 @@ use crate::programs;
 const PATIENCE: Duration = deadline::STEP;
 
 /// The chapters, in the article's order: (name, article section, packages).
+/// The packages are built with `--bins` only, so the tour never builds
+/// event-loop-server's tokio example (a dev-dependency, not needed here).
 pub const CHAPTERS: &[(&str, &str, &[&str])] = &[
     (
         "tcp",
@@ -40,6 +43,11 @@ pub const CHAPTERS: &[(&str, &str, &[&str])] = &[
         &["threaded-server", "tcp-client"],
     ),
     ("tls", "最佳实践 / 安全考量", &["tls-server", "tls-client"]),
+    (
+        "event-loop",
+        "原文之后 / 事件循环，并发处理的下一步",
+        &["event-loop-server", "tcp-client"],
+    ),
 ];
 
 // The tests' deadline for a whole tour counts the chapters.
@@ -68,11 +76,12 @@ pub fn run(chapters: &[String], settings: &Settings) -> Result<bool> {
 
     let mut results = Vec::new();
     for (name, section, _) in selected {
-        say!("\n===== {name}：原文「{section}」 =====");
+        say!("\n===== {name}：{} =====", heading(section));
         let result = match *name {
             "tcp" => pair("tcp-server", "tcp-client", settings),
             "udp" => pair("udp-server", "udp-client", settings),
             "threaded" => threaded(settings),
+            "event-loop" => event_loop(settings),
             _ => tls(settings),
         };
         // A Ctrl-C: the chapter's children and folder are gone already
@@ -93,6 +102,16 @@ pub fn run(chapters: &[String], settings: &Settings) -> Result<bool> {
         }
     }
     Ok(all_passed)
+}
+
+/// `原文「常见实践 / UDP 通信示例」`; a chapter beyond the article (its
+/// section starts with `原文之后`) says so itself and is not put in quotes.
+fn heading(section: &str) -> String {
+    if section.starts_with("原文之后") {
+        section.to_string()
+    } else {
+        format!("原文「{section}」")
+    }
 }
 
 /// A server on a free port, and the address its clients should use.
@@ -176,26 +195,66 @@ fn threaded(settings: &Settings) -> Result<()> {
         &["--threads", "4"],
         Output::Show,
     )?;
+    let clients = start_clients(&addr)?;
+    wait_for_clients(clients)?;
+    // The server's five lines share one step's deadline.
+    let deadline = Instant::now() + PATIENCE;
+    for _ in 1..=CLIENTS {
+        server.line(Stream::Stdout, "收到来自", left(deadline))?;
+    }
+    Ok(())
+}
+
+/// The same five clients against the event loop, while a sixth client
+/// (the tour itself) is connected and says nothing: one thread, and nobody
+/// waits for the silent one. When the tour then hangs up, the server says so
+/// (or, on a machine so busy that the five took over 5 s, it has already
+/// said that the silent one ran out of time: either line names its address).
+fn event_loop(settings: &Settings) -> Result<()> {
+    let (server, addr) = start_server("event-loop-server", settings, None, &[], Output::Show)?;
+    let silent = TcpStream::connect(addr.as_str())
+        .with_context(|| format!("导览连不上 event-loop-server（{addr}）"))?;
+    let silent_addr = silent.local_addr()?.to_string();
+    say!(
+        "（导览注：导览自己先连上 event-loop-server，一言不发。下面 5 个客户端照样马上得到回复：\
+         只有一个线程，但它不等任何一个连接。）"
+    );
+    let clients = start_clients(&addr)?;
+    wait_for_clients(clients)?;
+    drop(silent);
+    // The five lines and the one about the silent client share one deadline.
+    let deadline = Instant::now() + PATIENCE;
+    for _ in 1..=CLIENTS {
+        server.line(Stream::Stdout, "收到来自", left(deadline))?;
+    }
+    server.line(Stream::Stderr, &silent_addr, left(deadline))?;
+    Ok(())
+}
+
+/// How many clients the concurrent chapters start at once.
+const CLIENTS: usize = 5;
+
+/// `tcp-client #1` … `#5`, each with its own message, all started at once.
+fn start_clients(addr: &str) -> Result<Vec<Running>> {
     let program = programs::binary("tcp-client")?;
-    let clients = (1..=5)
+    let clients = (1..=CLIENTS)
         .map(|n| {
             let mut command = Command::new(&program);
-            command.arg(&addr).arg(format!("第 {n} 位同学的消息"));
+            command.arg(addr).arg(format!("第 {n} 位同学的消息"));
             Running::start(&mut command, &format!("tcp-client #{n}"), Output::Show)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    // The five run at the same time, so they share one step's deadline;
-    // so do the server's five lines about them.
+    Ok(clients)
+}
+
+/// The clients run at the same time, so they share one step's deadline.
+fn wait_for_clients(clients: Vec<Running>) -> Result<()> {
     let deadline = Instant::now() + PATIENCE;
     for client in clients {
         let label = client.label().to_string();
         if !client.wait(left(deadline))?.status.success() {
             bail!("{label} 没有成功");
         }
-    }
-    let deadline = Instant::now() + PATIENCE;
-    for _ in 1..=5 {
-        server.line(Stream::Stdout, "收到来自", left(deadline))?;
     }
     Ok(())
 }

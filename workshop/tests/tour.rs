@@ -1,7 +1,7 @@
 //! The workshop tour, run as a user runs it: every chapter must succeed.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
-use process_runner::deadline::TOUR;
+use process_runner::deadline::{BUILD, TOUR};
 use testkit::{run, run_within};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
@@ -21,6 +21,7 @@ fn the_whole_tour_succeeds_chapter_by_chapter() {
         "===== udp：",
         "===== threaded：",
         "===== tls：",
+        "===== event-loop：",
     ] {
         assert!(
             tour.stdout.contains(heading),
@@ -49,12 +50,79 @@ fn the_whole_tour_succeeds_chapter_by_chapter() {
             .contains("[tls-client] 收到服务器的响应: 数据已收到")
     );
     assert_eq!(tour.stdout.matches("[threaded-server] 收到来自").count(), 5);
-    for chapter in ["tcp", "udp", "threaded", "tls"] {
+    event_loop_served_five_beside_a_silent_client(&tour.stdout);
+    for chapter in ["tcp", "udp", "threaded", "tls", "event-loop"] {
         assert!(
             tour.stdout.contains(&format!("✓ {chapter}（")),
             "{chapter} not ✓"
         );
     }
+}
+
+/// The event-loop chapter: five clients answered while the tour's own
+/// silent connection was open, and the server's line about that one when
+/// the tour hung up (or, on a machine so slow that the five took over 5 s,
+/// about its deadline). Both name the silent client's address.
+fn event_loop_served_five_beside_a_silent_client(stdout: &str) {
+    assert!(
+        stdout.contains("导览自己先连上 event-loop-server"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("[event-loop-server] 收到来自").count(), 5);
+    for n in 1..=5 {
+        let answered = format!("[tcp-client #{n}] 收到服务器的响应: 数据已收到");
+        assert!(stdout.contains(&answered), "missing {answered}");
+    }
+    let silent = stdout.lines().find(|line| {
+        line.starts_with("[event-loop-server] ")
+            && (line.contains("没有发送数据就关闭了连接") || line.contains("通信时出错"))
+    });
+    assert!(
+        silent.is_some(),
+        "no line about the silent client: {stdout}"
+    );
+}
+
+#[test]
+fn the_event_loop_chapter_can_be_run_alone() {
+    let tour = run_tour(&["event-loop"]);
+    assert!(tour.status.success(), "{tour:#?}");
+    assert!(tour.stdout.contains("✓ event-loop（"), "{}", tour.stdout);
+    assert!(!tour.stdout.contains("===== threaded："));
+    event_loop_served_five_beside_a_silent_client(&tour.stdout);
+}
+
+/// The tour builds its chapters with `cargo build --bins` (programs.rs),
+/// which needs a package's normal and build dependencies only. tokio is
+/// event-loop-server's dev-dependency, for the async example: it must not
+/// be reachable that way, or every tour on a fresh clone would compile it.
+#[test]
+fn the_tour_does_not_need_tokio() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let manifest = manifest.display().to_string();
+    let args = [
+        "tree",
+        "--offline",
+        "--manifest-path",
+        &manifest,
+        "-p",
+        "event-loop-server",
+        "-e",
+        "normal,build",
+        "--prefix",
+        "none",
+    ];
+    // cargo may wait for the package lock of a build another test started.
+    let tree = run_within(BUILD, &cargo, &args);
+    assert!(tree.status.success(), "{tree:#?}");
+    let crates: Vec<&str> = tree
+        .stdout
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert!(crates.contains(&"mio"), "{}", tree.stdout);
+    assert!(!crates.contains(&"tokio"), "{}", tree.stdout);
 }
 
 #[test]
@@ -91,9 +159,26 @@ fn unknown_chapters_and_help() {
     assert!(typo.stderr.contains("没有叫“tpc”的章节"), "{typo:?}");
     let help = run(WORKSHOP, &["--help"]);
     assert!(help.status.success());
-    for chapter in ["tcp", "udp", "threaded", "tls", "bench", "load"] {
-        assert!(help.stdout.contains(chapter));
+    for word in [
+        "tcp",
+        "udp",
+        "threaded",
+        "tls",
+        "event-loop",
+        "bench",
+        "load",
+        "shapes",
+        "starve",
+    ] {
+        assert!(help.stdout.contains(word), "--help lacks {word}");
     }
+    let typo = run(WORKSHOP, &["bench", "shape"]);
+    assert!(!typo.status.success());
+    assert!(
+        typo.stderr
+            .contains("没有叫“shape”的基准测试；可选 threaded、tls、shapes、starve"),
+        "{typo:?}"
+    );
 }
 
 /// Ctrl-C in the middle of a chapter: the server it started must be gone and

@@ -312,13 +312,16 @@ impl Binaries {
         }
     }
 
-    fn read_help(&self, member: &Member, example: Option<&str>) -> Result<String, Unreadable> {
-        self.fresh_help(&self.path(member, example), &self.sources(member, example))
+    /// The built program that `cargo run -p MEMBER [--example NAME]` runs:
+    /// `NotBuilt` if it is missing or older than its sources (its output
+    /// would be yesterday's).
+    pub fn program(&self, member: &Member, example: Option<&str>) -> Result<PathBuf, Unreadable> {
+        self.fresh(self.path(member, example), &self.sources(member, example))
     }
 
-    /// `path --help`, if `path` is built and newer than every file in `sources`.
-    fn fresh_help(&self, path: &Path, sources: &[PathBuf]) -> Result<String, Unreadable> {
-        let built = fs::metadata(path)
+    /// `path`, if it is built and newer than every file in `sources`.
+    fn fresh(&self, path: PathBuf, sources: &[PathBuf]) -> Result<PathBuf, Unreadable> {
+        let built = fs::metadata(&path)
             .and_then(|m| m.modified())
             .map_err(|_| Unreadable::NotBuilt(format!("{} is not built", path.display())))?;
         let newest = sources
@@ -332,7 +335,12 @@ impl Binaries {
                 source.display()
             )));
         }
-        run_help(path, self.patience).map_err(Unreadable::Broken)
+        Ok(path)
+    }
+
+    fn read_help(&self, member: &Member, example: Option<&str>) -> Result<String, Unreadable> {
+        let path = self.program(member, example)?;
+        run_help(&path, self.patience).map_err(Unreadable::Broken)
     }
 }
 
@@ -356,7 +364,9 @@ impl Programs for Binaries {
         if let Some(answer) = self.answers.borrow().get(&path) {
             return answer.clone();
         }
-        let answer = self.fresh_help(&path, &[self.repo.path(&member.dir)]);
+        let answer = self
+            .fresh(path.clone(), &[self.repo.path(&member.dir)])
+            .and_then(|built| run_help(&built, self.patience).map_err(Unreadable::Broken));
         self.answers.borrow_mut().insert(path, answer.clone());
         answer
     }
@@ -440,9 +450,14 @@ pub struct Verdict {
     pub unchecked: Option<String>,
 }
 
-/// The cargo options that matter here: `-p`/`--package` (any number),
-/// `--example` and `--bin`.
-fn cargo_options(cargo_args: &[String]) -> (Vec<String>, Option<String>, Option<String>) {
+/// The cargo options that matter here: `-p`/`--package` (any number) and `--example`.
+pub fn cargo_options(cargo_args: &[String]) -> (Vec<String>, Option<String>) {
+    let (packages, example, _) = cargo_targets(cargo_args);
+    (packages, example)
+}
+
+/// [`cargo_options`] and `--bin`.
+fn cargo_targets(cargo_args: &[String]) -> (Vec<String>, Option<String>, Option<String>) {
     let mut packages = Vec::new();
     let mut example = None;
     let mut bin = None;
@@ -478,7 +493,7 @@ pub fn check_command(words: &[String], workspace: &Workspace, programs: &dyn Pro
     };
     let split = words.iter().position(|w| w == "--").unwrap_or(words.len());
     let (cargo_args, program_args) = (&words[2.min(split)..split], &words[split..]);
-    let (packages, example, bin) = cargo_options(cargo_args);
+    let (packages, example, bin) = cargo_targets(cargo_args);
     let mut verdict = Verdict::default();
     for package in &packages {
         if workspace.member(package).is_none() {

@@ -9,19 +9,25 @@
 //!
 //! | module          | checks                                                        |
 //! |-----------------|---------------------------------------------------------------|
-//! | [`quotes`]      | a block under `<!-- code: path:anchor -->` is exactly the lines between `// ANCHOR: anchor` and `// ANCHOR_END: anchor` in `path` (anchor lines left out, common indentation removed); every ANCHOR region is quoted by some page |
+//! | [`quotes`]      | a block under `<!-- code: path:anchor -->` is exactly the lines between `// ANCHOR: anchor` and `// ANCHOR_END: anchor` in `path` (`# ANCHOR:` in Python, quoted in a ```` ```python ```` block; anchor lines left out, common indentation removed); every ANCHOR region is quoted by some page |
+//! | [`outputs`]     | a ```` ```text ```` block under `<!-- output: command -->` is what that command prints, run now (servers on port 0 started first, placeholders for what varies: [`matching`]); blocks marked `not-run (why)` and blocks with no marker are counted |
 //! | [`links`]       | a relative link points at a file or folder that exists, and a `#fragment` at a heading of the page it names |
+//! | [`keywords`]    | every link of the keyword index (`docs/src/keywords.md`) leads to a section that still mentions its term |
 //! | [`commands`]    | a `cargo` command names workspace members and examples, and only the options, chapters and commands the built program's `--help` lists |
+//! | [`portable`]    | a shell command that only works on Unix (`nc`, `$(…)`, `&&`, `time` …) has a PowerShell form or a portable command beside it, or is marked Unix-only with a reason |
 //! | [`book`]        | `SUMMARY.md` lists every page and only real ones; pages are plain Markdown (no `{{#include}}`); `book.toml` is the Chinese mdBook in `src` |
 //!
-//! [`bless`] is what [`quotes`] builds on: a fenced block whose lines are
-//! known in advance ([`bless::Expected`]) is checked with a readable line
-//! diff, and rewritten in place by `cargo run -p docs-tool -- bless` when it
-//! has drifted. Output blocks that are checked by running the
-//! command that printed them fit the same shape: an `outputs` module would
-//! produce `Expected` blocks from runs, and bless rewrites them too.
-//! Checks of the shell lines themselves (for example commands that only work
-//! on Unix) read [`markdown::Parsed::shell_lines`], as [`commands`] does.
+//! [`bless`] is what [`quotes`] and [`outputs`] build on: a fenced block
+//! whose lines are known in advance ([`bless::Expected`]) is checked with a
+//! readable line diff, and rewritten in place by `cargo run -p docs-tool --
+//! bless` when it has drifted. Checks of the shell lines themselves (for
+//! example commands that only work on Unix) read
+//! [`markdown::Parsed::shell_lines`], as [`commands`] does.
+//!
+//! [`site`] builds the HTML book (`cargo run -p docs-tool -- book`): mdBook,
+//! then the workspace's sources published beside it, so the pages' links to
+//! the code work offline. `tests/browser.rs` opens every page of it in
+//! headless Chromium.
 //!
 //! The Markdown is read by `pulldown-cmark`, the parser mdBook itself uses,
 //! so the checks see the same code blocks, links and headings as the book.
@@ -30,10 +36,15 @@ pub mod bless;
 pub mod book;
 pub mod commands;
 pub mod diff;
+pub mod keywords;
 pub mod links;
 pub mod markdown;
+pub mod matching;
+pub mod outputs;
+pub mod portable;
 pub mod quotes;
 pub mod repo;
+pub mod site;
 
 use std::fmt;
 

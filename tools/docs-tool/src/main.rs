@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! cargo run -p docs-tool -- check   # the checks `cargo test -p docs-tool` runs, by hand
-//! cargo run -p docs-tool -- bless   # rewrite every drifted quote from its ANCHOR region
+//! cargo run -p docs-tool -- bless   # rewrite drifted quotes and outputs from their sources
+//! cargo run -p docs-tool -- book    # build the HTML book with the sources beside it
 //! ```
 //!
-//! `check` first builds every program and example (`cargo build --workspace
-//! --bins --examples`, a no-op when they are up to date), because the
-//! command check asks the programs themselves for their `--help`.
+//! `check` and `bless` first build every program and example (`cargo build
+//! --workspace --bins --examples`, a no-op when they are up to date): the
+//! command check asks the programs for their `--help`, and the output check
+//! runs them.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -16,36 +18,54 @@ use std::time::Duration;
 
 use common::{esay, say};
 use docs_tool::commands::Binaries;
+use docs_tool::outputs::{Outputs, Runner};
 use docs_tool::repo::Workspace;
-use docs_tool::{Findings, Problem, Repo, book, commands, links, quotes, report};
+use docs_tool::{
+    Findings, Problem, Repo, book, commands, keywords, links, outputs, portable, quotes, report,
+    site,
+};
+use process_runner::deadline::STEP;
 
 const HELP: &str = "docs-tool：让 docs/ 里的书与仓库里的代码保持一致。
 
 用法:
   docs-tool check [--no-build] [--root DIR]
-                      检查书里引用的代码、链接、命令和目录（与 cargo test -p docs-tool 的检查相同）
-  docs-tool bless [--root DIR]
-                      把每一段与源码不再一致的引用代码，按它的 ANCHOR 区域重新写一遍
+                      检查书里引用的代码、程序输出、链接、命令、索引和目录（与 cargo test -p docs-tool 的检查相同）
+  docs-tool bless [--no-build] [--root DIR]
+                      把与源码不再一致的引用代码、与程序不再一致的输出重新写一遍
+  docs-tool book [--out DIR] [--root DIR]
+                      用 mdbook 生成 HTML 书，并把仓库的源码放在书旁边（默认写到 target/book）
 
 选项:
   --no-build      不先编译各个程序，只用已经编译好的；缺少的程序说明后跳过
+  --out DIR       书写到哪个目录（book）
   --root DIR      检查另一份仓库（默认是本仓库）
   -h, --help      显示本帮助并退出
 
 示例:
   cargo run -p docs-tool -- check
   cargo run -p docs-tool -- bless
+  cargo run -p docs-tool -- book
 ";
 
 /// How long one program's `--help` may take: it prints a fixed text and
 /// exits, so this is only the time a busy laptop needs to start a process.
 const HELP_PATIENCE: Duration = Duration::from_secs(20);
 
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Check,
+    Bless,
+    Book,
+}
+
 /// What the command line asked for.
 struct Options {
-    bless: bool,
+    task: Task,
     build: bool,
     root: Option<PathBuf>,
+    out: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -62,10 +82,10 @@ fn main() -> ExitCode {
         }
     };
     let repo = options.root.clone().map_or_else(Repo::this_one, Repo::new);
-    let result = if options.bless {
-        bless(&repo)
-    } else {
-        check(&repo, options.build)
+    let result = match options.task {
+        Task::Check => check(&repo, options.build),
+        Task::Bless => bless(&repo, options.build),
+        Task::Book => book(&repo, options.out.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -79,16 +99,21 @@ fn main() -> ExitCode {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
-        bless: false,
+        task: Task::Check,
         build: true,
         root: None,
+        out: None,
     };
     let mut command = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "check" | "bless" if command.is_none() => command = Some(arg.clone()),
+            "check" | "bless" | "book" if command.is_none() => command = Some(arg.clone()),
             "--no-build" => options.build = false,
+            "--out" => {
+                let dir = args.next().ok_or("选项 --out 后面缺少目录")?;
+                options.out = Some(PathBuf::from(dir));
+            }
             "--root" => {
                 let dir = args.next().ok_or("选项 --root 后面缺少目录")?;
                 options.root = Some(PathBuf::from(dir));
@@ -99,16 +124,22 @@ fn parse(args: &[String]) -> Result<Options, String> {
             other if other.starts_with('-') => return Err(format!("不认识的选项 {other}")),
             other => {
                 return Err(format!(
-                    "多余的参数 \"{other}\"：要做的事只能写一个，check 或 bless"
+                    "多余的参数 \"{other}\"：要做的事只能写一个，check、bless 或 book"
                 ));
             }
         }
     }
-    match command.as_deref() {
-        Some("bless") => options.bless = true,
-        Some(_) => {}
-        None => return Err("请写要做的事：check（检查）或 bless（按源码重写引用的代码）".into()),
-    }
+    options.task = match command.as_deref() {
+        Some("bless") => Task::Bless,
+        Some("book") => Task::Book,
+        Some(_) => Task::Check,
+        None => {
+            return Err(
+                "请写要做的事：check（检查）、bless（按源码和程序重写）或 book（生成 HTML 书）"
+                    .into(),
+            );
+        }
+    };
     Ok(options)
 }
 
@@ -122,11 +153,17 @@ fn check(repo: &Repo, build: bool) -> Result<bool, String> {
     }
     let programs = Binaries::in_folder(&programs_dir, repo, HELP_PATIENCE);
     let (command_findings, unchecked) = commands::check_pages(repo, &workspace, &programs);
-    let sections: [(&str, Findings); 5] = [
+    let (portable_findings, unix_only) = portable::check_pages(repo);
+    let sections: [(&str, Findings); 7] = [
         ("处引用的代码", quotes::check_book(repo)),
         ("个 ANCHOR 区域", quotes::check_regions(repo, &workspace)),
         ("个相对链接", links::check_pages(repo)),
         ("条 cargo 命令", command_findings),
+        ("个索引条目", keywords::check_book(repo)),
+        (
+            "条只能在 Unix 上运行的命令（要有可移植的写法）",
+            portable_findings,
+        ),
         (
             "个书页（目录、纯 Markdown、book.toml）",
             book::check_book(repo),
@@ -140,6 +177,12 @@ fn check(repo: &Repo, build: bool) -> Result<bool, String> {
     for why in &unchecked {
         say!("未检查它的选项（程序没有编译好）: {why}");
     }
+    for exemption in &unix_only {
+        say!("标明只能在 Unix 上运行: {exemption}");
+    }
+    let outputs = outputs::check_book(repo, &runner(repo, &workspace, &programs));
+    report_outputs(&outputs);
+    problems.extend(outputs.problems);
     if problems.is_empty() {
         say!("没有发现问题。");
         return Ok(true);
@@ -148,28 +191,82 @@ fn check(repo: &Repo, build: bool) -> Result<bool, String> {
     Ok(false)
 }
 
-/// Rewrites every drifted quote. `Ok(true)`: nothing is left to fix by hand.
-fn bless(repo: &Repo) -> Result<bool, String> {
-    let blessed = quotes::bless_book(repo).map_err(|e| format!("写入书页时出错：{e}"))?;
-    if blessed.pages.is_empty() {
-        say!("所有引用的代码都与源码一致，没有改动任何文件。");
-    } else {
+/// The runner of the output check: programs from `programs`, one step
+/// (a first line, a command's end) within [`STEP`].
+fn runner<'a>(repo: &'a Repo, workspace: &'a Workspace, programs: &'a Binaries) -> Runner<'a> {
+    Runner {
+        repo,
+        workspace,
+        programs,
+        patience: STEP,
+    }
+}
+
+fn report_outputs(outputs: &Outputs) {
+    say!("{}", outputs.summary());
+    for why in &outputs.skipped {
+        say!("  跳过（这里跑不了）: {why}");
+    }
+    if !outputs.unannotated.is_empty() {
         say!(
-            "按 ANCHOR 区域重写了 {} 段引用的代码，在这些页面里：",
-            blessed.blocks
+            "  没有标注命令的输出块（在上面加 <!-- output: 命令 --> 或 <!-- output: not-run (原因) -->）: {}",
+            outputs.unannotated.join(" ")
         );
-        for page in &blessed.pages {
-            say!("  {page}");
+    }
+}
+
+/// Rewrites every drifted quote and output. `Ok(true)`: nothing is left to fix by hand.
+fn bless(repo: &Repo, build: bool) -> Result<bool, String> {
+    let blessed = quotes::bless_book(repo).map_err(|e| format!("写入书页时出错：{e}"))?;
+    let workspace = Workspace::load(repo)
+        .map_err(|e| format!("读不出 {} 的工作区成员：{e}", repo.root().display()))?;
+    let programs_dir = own_folder()?;
+    if build {
+        build_programs(repo, &programs_dir)?;
+    }
+    let programs = Binaries::in_folder(&programs_dir, repo, HELP_PATIENCE);
+    let (blessed_outputs, outputs) =
+        outputs::bless_book(repo, &runner(repo, &workspace, &programs))
+            .map_err(|e| format!("写入书页时出错：{e}"))?;
+    for (what, done) in [("引用的代码", &blessed), ("程序输出", &blessed_outputs)] {
+        if done.pages.is_empty() {
+            say!("所有{what}都一致，没有改动任何文件。");
+        } else {
+            say!("重写了 {} 段{what}，在这些页面里：", done.blocks);
+            for page in &done.pages {
+                say!("  {page}");
+            }
         }
     }
-    if blessed.problems.is_empty() {
+    report_outputs(&outputs);
+    let problems: Vec<Problem> = blessed
+        .problems
+        .into_iter()
+        .chain(blessed_outputs.problems)
+        .collect();
+    if problems.is_empty() {
         return Ok(true);
     }
     esay!(
         "\n以下问题无法自动重写，需要手动修改：\n{}",
-        report(&blessed.problems)
+        report(&problems)
     );
     Ok(false)
+}
+
+/// Builds the HTML book with the sources beside it.
+fn book(repo: &Repo, out: Option<&Path>) -> Result<bool, String> {
+    let mdbook = site::find_mdbook()?;
+    let out = out.map_or_else(|| repo.path("target/book"), Path::to_path_buf);
+    let built = site::build(repo, &mdbook, &out)?;
+    say!(
+        "书已生成：{}（仓库的 {} 个源文件放在 {}/ 里，{} 个链接指向它们）",
+        built.dir.join("index.html").display(),
+        built.sources,
+        site::SOURCE_DIR,
+        built.links
+    );
+    Ok(true)
 }
 
 /// The folder this program was built into (`target/debug`): cargo puts the

@@ -82,7 +82,7 @@ pub struct Parsed {
 
 /// The options mdBook 0.5 parses with (`mdbook-markdown`'s `new_cmark_parser`),
 /// so that headings, tables and `{#id}` attributes read as in the book.
-fn mdbook_options() -> Options {
+pub(crate) fn mdbook_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -106,6 +106,7 @@ pub fn parse(text: &str) -> Parsed {
     // The code block or heading being read, with the text gathered so far.
     let mut open_block: Option<(Range<usize>, String, bool, String)> = None;
     let mut open_heading: Option<Heading> = None;
+    let mut open_html: Option<(usize, String)> = None;
     for (event, range) in parser {
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -160,14 +161,18 @@ pub fn parse(text: &str) -> Parsed {
                 line: lines.of(range.start),
                 text: dest_url.to_string(),
             }),
-            Event::Html(html) | Event::InlineHtml(html) => {
-                if let Some(inner) = comment(&html) {
-                    parsed.comments.push(Span {
-                        line: lines.of(range.start),
-                        text: inner.to_string(),
-                    });
+            // An HTML block comes line by line: gather it, so that a
+            // comment over several lines (an output marker) is one comment.
+            Event::Start(Tag::HtmlBlock) => open_html = Some((range.start, String::new())),
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((start, html)) = open_html.take() {
+                    parsed.comments.extend(comments(&html, start, &lines));
                 }
             }
+            Event::Html(html) | Event::InlineHtml(html) => match open_html.as_mut() {
+                Some((_, block)) => block.push_str(&html),
+                None => parsed.comments.extend(comments(&html, range.start, &lines)),
+            },
             _ => {}
         }
     }
@@ -199,7 +204,12 @@ impl Parsed {
     /// The ids the book gives this page's headings: a `{#id}` written after
     /// the heading, or [`heading_id`] of its text; repeats get `-1`, `-2`, …
     pub fn heading_ids(&self) -> BTreeSet<String> {
-        let mut ids = BTreeSet::new();
+        self.ordered_heading_ids().into_iter().collect()
+    }
+
+    /// The same ids, one for each heading, in page order.
+    pub fn ordered_heading_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for heading in &self.headings {
             let id = match &heading.explicit_id {
@@ -208,9 +218,9 @@ impl Parsed {
             };
             let count = seen.entry(id.clone()).or_insert(0);
             if *count > 0 {
-                ids.insert(format!("{id}-{count}"));
+                ids.push(format!("{id}-{count}"));
             } else {
-                ids.insert(id);
+                ids.push(id);
             }
             *count += 1;
         }
@@ -239,14 +249,25 @@ pub fn heading_id(text: &str) -> String {
         .collect()
 }
 
-/// The inside of `<!-- … -->`, trimmed, if `html` is one whole comment.
-fn comment(html: &str) -> Option<&str> {
-    Some(
-        html.trim()
-            .strip_prefix("<!--")?
-            .strip_suffix("-->")?
-            .trim(),
-    )
+/// The comments (`<!-- … -->`, inside trimmed) in a piece of HTML that
+/// starts at byte `start` of the page, each with the line it starts on.
+fn comments(html: &str, start: usize, lines: &LineIndex) -> Vec<Span> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    let mut offset = 0;
+    while let Some(open) = rest.find("<!--") {
+        let Some(close) = rest[open..].find("-->") else {
+            break;
+        };
+        let inner = &rest[open + 4..open + close];
+        found.push(Span {
+            line: lines.of(start + offset + open),
+            text: inner.trim().to_string(),
+        });
+        offset += open + close + 3;
+        rest = &rest[open + close + 3..];
+    }
+    found
 }
 
 /// Builds a [`Fence`] from the block's bytes on the page and its text.
@@ -401,6 +422,19 @@ mod tests {
             .map(|l| (l.line, l.text.as_str()))
             .collect();
         assert_eq!(links, [(7, "b.md"), (9, "c d.md")]);
+    }
+
+    #[test]
+    fn a_comment_over_several_lines_is_one_comment() {
+        let page =
+            "段落\n\n<!-- output: a\n     server: b -->\n```text\n```\n\n<!-- x --> <!-- y -->\n";
+        let comments = parse(page).comments;
+        let found: Vec<(usize, &str)> =
+            comments.iter().map(|c| (c.line, c.text.as_str())).collect();
+        assert_eq!(
+            found,
+            [(3, "output: a\n     server: b"), (8, "x"), (8, "y")]
+        );
     }
 
     #[test]

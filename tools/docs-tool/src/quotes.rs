@@ -63,17 +63,31 @@ pub fn region(source: &str, anchor: &str) -> Result<Vec<(usize, String)>, String
 }
 
 /// The regions a source declares: lines that are a `// ANCHOR: name`
-/// comment and nothing else, with their line numbers. (A string or doc
-/// comment that merely mentions an anchor is not one.)
+/// comment (`# ANCHOR: name` in Python) and nothing else, with their line
+/// numbers. (A string or doc comment that merely mentions an anchor is not one.)
 pub fn anchors(source: &str) -> Vec<(usize, String)> {
     source
         .lines()
         .enumerate()
         .filter_map(|(i, line)| {
-            let name = line.trim().strip_prefix("// ANCHOR:")?.trim();
+            let line = line.trim();
+            let name = line
+                .strip_prefix("// ANCHOR:")
+                .or_else(|| line.strip_prefix("# ANCHOR:"))?
+                .trim();
             (!name.is_empty()).then(|| (i + 1, name.to_string()))
         })
         .collect()
+}
+
+/// The code block language a quote of `path` is in: ```` ```python ```` for
+/// a `.py` file (the Python the tests run beside the Rust), else ```` ```rust ````.
+pub fn language_of(path: &str) -> &'static str {
+    if path.ends_with(".py") {
+        "python"
+    } else {
+        "rust"
+    }
 }
 
 /// The quoted blocks of one page with the lines each must have, and the
@@ -92,16 +106,19 @@ pub fn expected_blocks(
             continue;
         };
         let marker = format!("<!-- code: {path}:{anchor} -->");
-        // The block must start on the very next line.
+        // The block must start on the very next line, in the file's language.
+        let language = language_of(&path);
         let fence = parsed
             .fence_at(comment.line + 1)
-            .filter(|f| f.fenced && f.language() == "rust");
+            .filter(|f| f.fenced && f.language() == language);
         let Some(fence) = fence else {
             let next = text.lines().nth(comment.line).unwrap_or("(end of page)");
             problems.push(Problem::at(
                 page,
                 comment.line,
-                format!("{marker} must be followed at once by a ```rust block, found: {next}"),
+                format!(
+                    "{marker} must be followed at once by a ```{language} block, found: {next}"
+                ),
             ));
             continue;
         };
@@ -180,8 +197,9 @@ pub fn check_every_region_is_quoted(
                         "no page of the book quotes the region `{anchor}`, so a change inside it \
                          goes unnoticed. Quote it where the book explains this code: put\n    \
                          <!-- code: {path}:{anchor} -->\n\
-                         above an empty ```rust block and run `{BLESS_COMMAND}` to fill it in; \
-                         or remove its ANCHOR lines"
+                         above an empty ```{} block and run `{BLESS_COMMAND}` to fill it in; \
+                         or remove its ANCHOR lines",
+                        language_of(path)
                     ),
                 ));
             }
@@ -204,7 +222,7 @@ pub fn check_book(repo: &Repo) -> Findings {
     findings
 }
 
-/// Checks that every ANCHOR region in the workspace's `*.rs` files is quoted
+/// Checks that every ANCHOR region in the workspace's `*.rs` and `*.py` files is quoted
 /// by a page of the book; `checked` counts the regions.
 pub fn check_regions(repo: &Repo, workspace: &Workspace) -> Findings {
     let quoted: BTreeSet<(String, String)> = repo
@@ -213,7 +231,7 @@ pub fn check_regions(repo: &Repo, workspace: &Workspace) -> Findings {
         .flat_map(|page| quoted_regions(&repo.read(page).unwrap_or_default()))
         .collect();
     let sources: Vec<(String, String)> = repo
-        .rust_sources(workspace)
+        .quotable_sources(workspace)
         .into_iter()
         .filter_map(|path| Some((path.clone(), repo.read(&path)?)))
         .collect();
@@ -323,6 +341,21 @@ mod tests {
             text.contains("<!-- code: demo/src/main.rs:greet -->"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn python_regions_are_quoted_in_python_blocks() {
+        let source = "import socket\n# ANCHOR: eof\ndata = s.recv(1024)\n# ANCHOR_END: eof\n";
+        let files = BTreeMap::from([("x/eof.py", source)]);
+        let good = "<!-- code: x/eof.py:eof -->\n```python\ndata = s.recv(1024)\n```\n";
+        assert_eq!(check_quotes("p.md", good, &files), (vec![], 1));
+        let wrong = "<!-- code: x/eof.py:eof -->\n```rust\ndata = s.recv(1024)\n```\n";
+        let (problems, _) = check_quotes("p.md", wrong, &files);
+        assert!(
+            problems[0].message.contains("```python block"),
+            "{problems:?}"
+        );
+        assert_eq!(anchors(source), [(2, "eof".to_string())]);
     }
 
     #[test]

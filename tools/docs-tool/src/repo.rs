@@ -87,12 +87,14 @@ impl Repo {
         pages
     }
 
-    /// Every `*.rs` file of the workspace's members (build output and
-    /// hidden folders skipped): where ANCHOR regions can be.
-    pub fn rust_sources(&self, workspace: &Workspace) -> Vec<String> {
+    /// Every `*.rs` and `*.py` file of the workspace's members (build output
+    /// and hidden folders skipped): where ANCHOR regions can be.
+    pub fn quotable_sources(&self, workspace: &Workspace) -> Vec<String> {
         let mut sources = Vec::new();
         for member in &workspace.members {
             collect_files(&self.root, Path::new(&member.dir), "rs", &mut sources);
+            // The Python beside a Rust listing (listings/tests/python/), quoted too.
+            collect_files(&self.root, Path::new(&member.dir), "py", &mut sources);
         }
         sources.sort();
         sources.dedup();

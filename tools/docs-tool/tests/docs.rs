@@ -12,10 +12,12 @@
 
 use std::fs;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use docs_tool::commands::Binaries;
+use docs_tool::outputs::{self, Runner};
 use docs_tool::repo::Workspace;
-use docs_tool::{BLESS_COMMAND, Findings, Repo, book, commands, links, quotes, report};
+use docs_tool::{BLESS_COMMAND, Findings, Repo, book, commands, keywords, links, quotes, report};
 use testkit::{PATIENCE, TempDir, run};
 
 const DOCS_TOOL: &str = env!("CARGO_BIN_EXE_docs-tool");
@@ -65,6 +67,23 @@ fn relative_links_point_at_real_files_and_headings() {
         "only {} relative links found",
         findings.checked
     );
+}
+
+#[test]
+fn unix_only_commands_have_a_portable_form_beside_them() {
+    let (findings, exemptions) = docs_tool::portable::check_pages(&Repo::this_one());
+    eprintln!(
+        "checked {} Unix-only commands; {} marked Unix-only on purpose:",
+        findings.checked,
+        exemptions.len()
+    );
+    for exemption in &exemptions {
+        eprintln!("  {exemption}");
+    }
+    assert_none(&findings);
+    // The book does teach a few Unix commands (beside their portable forms):
+    // a check that found none would be looking at nothing.
+    assert!(findings.checked >= 3, "only {} found", findings.checked);
 }
 
 #[test]
@@ -240,7 +259,7 @@ fn the_command_line_answers_help_and_mistakes_in_chinese() {
         help.stdout
     );
     for (args, expected) in [
-        (&[][..], "请写要做的事：check（检查）或 bless"),
+        (&[][..], "请写要做的事：check（检查）、bless"),
         (&["chek"][..], "多余的参数 \"chek\""),
         (&["check", "--fast"][..], "不认识的选项 --fast"),
     ] {
@@ -255,6 +274,194 @@ fn the_command_line_answers_help_and_mistakes_in_chinese() {
             wrong.stderr.contains("docs-tool --help"),
             "{}",
             wrong.stderr
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Output blocks, run for real
+// ---------------------------------------------------------------------------
+
+#[test]
+fn quoted_outputs_are_what_the_programs_print() {
+    let repo = Repo::this_one();
+    let workspace = Workspace::load(&repo).unwrap();
+    let programs_dir = Path::new(DOCS_TOOL).parent().unwrap();
+    let programs = Binaries::in_folder(programs_dir, &repo, PATIENCE);
+    let runner = Runner {
+        repo: &repo,
+        workspace: &workspace,
+        programs: &programs,
+        patience: PATIENCE,
+    };
+    let found = outputs::check_book(&repo, &runner);
+    eprintln!("{}", found.summary());
+    for why in &found.skipped {
+        testkit::skip(&format!(
+            "output not checked: {why}; run `cargo test --workspace` to build every program first"
+        ));
+    }
+    assert!(found.problems.is_empty(), "{}", report(&found.problems));
+    // A parser that silently found no markers would pass the line above.
+    assert!(
+        found.ran + found.skipped.len() >= 5,
+        "only {} output blocks are run",
+        found.ran + found.skipped.len()
+    );
+}
+
+#[test]
+fn the_keyword_index_links_sections_that_mention_their_terms() {
+    let findings = keywords::check_book(&Repo::this_one());
+    assert_none(&findings);
+    assert!(
+        findings.checked >= 20,
+        "only {} index links",
+        findings.checked
+    );
+}
+
+const FIXTURE: &str = "cargo run -p docs-tool --example output-fixture --";
+
+/// A page with one block of each kind the output check knows.
+fn outputs_page() -> String {
+    format!(
+        "# 输出\n\n\
+         <!-- output: {FIXTURE} fail\n     and: {FIXTURE} fail\n     exit: 3 -->\n```text\n错误: 故意失败\n错误: 故意失败\n```\n\n\
+         <!-- output: {FIXTURE} send localhost:9999 你好\n     server: {FIXTURE} serve 127.0.0.1:9999 -->\n```text\n回复: 好\n```\n\n\
+         <!-- output: server\n     server: {FIXTURE} serve 127.0.0.1:9999\n     run: {FIXTURE} send 127.0.0.1:9999 你好 -->\n```text\nlistening 127.0.0.1:9999\n收到来自 127.0.0.1:35526 的数据: …\n```\n\n\
+         <!-- output: not-run (LAN) -->\n```text\n其他电脑可以连接：192.0.2.10:9999\n```\n\n\
+         ```text\n没有标注\n```\n\n\
+         <!-- output: server\n     server: {FIXTURE} serve 127.0.0.1:9999\n     run: {FIXTURE} send 127.0.0.1:9999 再见\n     skip: 1 -->\n```text\n收到来自 127.0.0.1:35526 的数据: 再见\n```\n"
+    )
+}
+
+/// A repository whose one member is docs-tool itself, so that its example
+/// `output-fixture` (built beside the test) is the program the page runs.
+fn outputs_repo() -> TempDir {
+    let dir = TempDir::new("docs-tool-outputs");
+    let page = outputs_page();
+    let files = [
+        ("Cargo.toml", "[workspace]\nmembers = [\"docs-tool\"]\n"),
+        ("docs-tool/Cargo.toml", "[package]\nname = \"docs-tool\"\n"),
+        (
+            "docs-tool/examples/output-fixture.rs",
+            "// built from tools/docs-tool\n",
+        ),
+        (
+            "docs/book.toml",
+            "[book]\ntitle = \"书\"\nlanguage = \"zh-CN\"\nsrc = \"src\"\n",
+        ),
+        ("docs/src/SUMMARY.md", "# 目录\n\n- [输出](outputs.md)\n"),
+        ("docs/src/outputs.md", page.as_str()),
+    ];
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    // Older than the built example, which is then not taken for stale.
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+    fs::File::options()
+        .write(true)
+        .open(dir.join("docs-tool/examples/output-fixture.rs"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    dir
+}
+
+fn fixture_built() -> bool {
+    let exe = Path::new(DOCS_TOOL)
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(format!("output-fixture{}", std::env::consts::EXE_SUFFIX));
+    if !exe.exists() {
+        testkit::skip("the output-fixture example is not built (cargo test builds it)");
+    }
+    exe.exists()
+}
+
+#[test]
+fn outputs_are_run_compared_counted_and_blessed() {
+    if !fixture_built() {
+        return;
+    }
+    let repo = outputs_repo();
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains(
+            "运行并比对了 4 段程序输出；1 段标记为不能自动运行（LAN 1）；1 段没有标注；0 段在这里跑不了"
+        ),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("docs/src/outputs.md:30"),
+        "{}",
+        check.stdout
+    );
+
+    // The program changes its reply; the page does not.
+    let page_path = repo.join("docs/src/outputs.md");
+    let drifted = outputs_page()
+        .replace("回复: 好", "回复: 数据已收到")
+        .replace("listening 127.0.0.1:9999", "等待 127.0.0.1:9999");
+    fs::write(&page_path, &drifted).unwrap();
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert_eq!(check.status.code(), Some(1), "{}", check.stdout);
+    for expected in [
+        "docs/src/outputs.md:11: the block under <!-- output: cargo run -p docs-tool --example output-fixture -- send localhost:9999 你好 … --> is not what the command prints now.",
+        "  -    1 | 回复: 好",
+        "  +   14 | 回复: 数据已收到",
+        "  -    1 | listening 127.0.0.1:9999",
+        BLESS_COMMAND,
+    ] {
+        assert!(
+            check.stderr.contains(expected),
+            "{expected:?} in\n{}",
+            check.stderr
+        );
+    }
+
+    // Bless writes what the programs print, and keeps the placeholder line.
+    let bless = docs_tool(&["bless", "--no-build"], &repo);
+    assert!(bless.status.success(), "{}\n{}", bless.stdout, bless.stderr);
+    assert!(
+        bless.stdout.contains("重写了 2 段程序输出"),
+        "{}",
+        bless.stdout
+    );
+    assert_eq!(fs::read_to_string(&page_path).unwrap(), outputs_page());
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
+}
+
+#[test]
+fn a_wrong_exit_code_and_a_command_that_needs_a_shell_are_reported() {
+    if !fixture_built() {
+        return;
+    }
+    let repo = outputs_repo();
+    let page = format!(
+        "# 输出\n\n<!-- output: {FIXTURE} fail\n     exit: 1 -->\n```text\n错误: 故意失败\n```\n\n\
+         <!-- output: {FIXTURE} send localhost:9999 \"$(python3 -c 'print(1)')\" -->\n```text\n```\n\n\
+         <!-- output: not-run -->\n```text\n```\n"
+    );
+    fs::write(repo.join("docs/src/outputs.md"), page).unwrap();
+    let check = docs_tool(&["check", "--no-build"], &repo);
+    assert_eq!(check.status.code(), Some(1), "{}", check.stdout);
+    for expected in [
+        "docs/src/outputs.md:3: <!-- output: cargo run -p docs-tool --example output-fixture -- fail … -->: `cargo run -p docs-tool --example output-fixture -- fail` ended with exit status: 3, the marker says `exit: 1`; it printed:\n    错误: 故意失败",
+        "needs a shell (`$(`)",
+        "`not-run` needs its reason in brackets",
+    ] {
+        assert!(
+            check.stderr.contains(expected),
+            "{expected:?} in\n{}",
+            check.stderr
         );
     }
 }

@@ -9,59 +9,74 @@
 //! process-runner-fixture not-utf8      a line with bytes that are not UTF-8
 //! process-runner-fixture sleep         waits until killed
 //! process-runner-fixture parent        starts `sleep`, prints its id, waits
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fixture; a panic fails the test
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("process-runner-fixture: {e}");
+            ExitCode::from(4)
+        }
+    }
+}
+
+/// The count given after the subcommand.
+fn count(args: &[String]) -> io::Result<usize> {
+    args.get(1)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| io::Error::other("a count is needed"))
+}
+
+fn run(args: &[String]) -> io::Result<ExitCode> {
     let mut out = std::io::stdout();
     match args.first().map(String::as_str) {
         Some("lines") => {
-            for n in 1..=args[1].parse::<usize>().unwrap() {
-                writeln!(out, "line {n}").unwrap();
+            for n in 1..=count(args)? {
+                writeln!(out, "line {n}")?;
             }
         }
         Some("fail") => {
-            eprintln!("{}", args[1]);
-            return ExitCode::from(3);
+            eprintln!("{}", args.get(1).map_or("", String::as_str));
+            return Ok(ExitCode::from(3));
         }
         Some("fail-lines") => {
             let mut err = std::io::stderr().lock();
-            for n in 1..=args[1].parse::<usize>().unwrap() {
-                writeln!(err, "error {n}").unwrap();
+            for n in 1..=count(args)? {
+                writeln!(err, "error {n}")?;
             }
-            return ExitCode::from(3);
+            return Ok(ExitCode::from(3));
         }
         Some("listen") => {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            writeln!(out, "listening on {}", listener.local_addr().unwrap()).unwrap();
+            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+            writeln!(out, "listening on {}", listener.local_addr()?)?;
             for stream in listener.incoming() {
                 drop(stream);
             }
         }
         Some("cat") => {
             let mut input = Vec::new();
-            std::io::stdin().read_to_end(&mut input).unwrap();
-            out.write_all(&input).unwrap();
+            std::io::stdin().read_to_end(&mut input)?;
+            out.write_all(&input)?;
         }
-        Some("not-utf8") => out.write_all(b"ok \xff\xfe end\r\n").unwrap(),
+        Some("not-utf8") => out.write_all(b"ok \xff\xfe end\r\n")?,
         Some("sleep") => sleep(),
         Some("parent") => {
-            let mut child = Command::new(std::env::current_exe().unwrap())
+            let mut child = Command::new(std::env::current_exe()?)
                 .arg("sleep")
                 .stdout(Stdio::null())
-                .spawn()
-                .unwrap();
-            writeln!(out, "child {}", child.id()).unwrap();
+                .spawn()?;
+            writeln!(out, "child {}", child.id())?;
             let _ = child.wait(); // forever: it sleeps until killed
             sleep();
         }
-        _ => return ExitCode::from(2),
+        _ => return Ok(ExitCode::from(2)),
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sleep() -> ! {
