@@ -228,7 +228,8 @@ fn a_program_that_hangs_is_stopped_with_the_step_it_hung_in() {
     );
 }
 
-#[cfg(unix)]
+/// Linux only: which processes run a program is read from /proc.
+#[cfg(target_os = "linux")]
 #[test]
 fn ctrl_c_leaves_no_program_running() {
     use std::io::{BufRead, BufReader};
