@@ -18,8 +18,17 @@
 //! cargo run --release -p workshop -- bench shapes   # pool, event loop and async side by side
 //! cargo run --release -p workshop -- load 127.0.0.1:9999 --clients 16 --seconds 5
 //! ```
+//!
+//! And the learners' exercises (see `check/`):
+//!
+//! ```text
+//! cargo run -p workshop -- check              # the first exercise not passed yet
+//! cargo run -p workshop -- check 2 --hint     # a hint for exercise 2
+//! cargo run -p workshop -- check --watch      # check again on every save
+//! ```
 
 mod bench;
+mod check;
 mod crowd;
 mod load;
 mod programs;
@@ -44,6 +53,9 @@ const HELP: &str =
 用法:
   workshop [章节...] [--host HOST] [--step]
                                        运行导览（不写章节就运行全部）
+  workshop check [N] [--list] [--watch] [--hint] [--solution] [--report ADDR] [--name NAME] [--program FILE]
+                                       练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它
+                                       （不写 N 就是第一个还没通过的练习）
   workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N]
                                        运行基准测试，打印对比表（不写名字就全部运行，约 4 分钟）
   workshop load [ADDR] [--clients N] [--seconds N]
@@ -69,11 +81,21 @@ const HELP: &str =
   --step          每个服务器启动后暂停，按回车键再运行客户端（方便讲解）
   --clients N     压力测试的客户端数，默认 16
   --seconds N     每个服务器测量的秒数，默认 5
+  --list          check：列出每个练习的进度
+  --watch         check：每次保存文件就重新检查，通过了就换下一个练习
+  --hint          check：给一条提示；再要一次，给得更多
+  --solution      check：显示参考答案（练习通过之后再看，收获更大）
+  --report ADDR   check：每通过一个练习，就告诉老师的 threaded-server 一声（和 --name 一起用）
+  --name NAME     check：告诉老师时用的名字
+  --program FILE  check：检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用）
   -h, --help      显示本帮助并退出
 
 示例:
   cargo run -p workshop
   cargo run -p workshop -- tcp udp
+  cargo run -p workshop -- check
+  cargo run -p workshop -- check 2 --hint
+  cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明
   cargo run --release -p workshop -- bench
   cargo run --release -p workshop -- bench shapes
   cargo run --release -p workshop -- load 127.0.0.1:9999
@@ -101,7 +123,11 @@ fn main() -> ExitCode {
         say!("{}", HELP.trim_end());
         return ExitCode::SUCCESS;
     }
-    let result = parse(&args).and_then(run);
+    // `check` has options of its own: it reads the rest of the line itself.
+    let result = match args.split_first() {
+        Some((first, rest)) if first == "check" => check::main(rest),
+        _ => parse(&args).and_then(run),
+    };
     if process_runner::is_cancelled() {
         // Every wait returned an error after the Ctrl-C, and on its way here
         // that error dropped every child (killed and reaped) and every

@@ -57,6 +57,19 @@ pub fn build(packages: &[&str], examples: bool) -> Result<()> {
 /// `cargo build` for `packages`, into the folder and with the profile that
 /// this program itself was built with.
 fn build_command(packages: &[&str], examples: bool) -> Result<Command> {
+    let mut targets = vec!["--bins"];
+    if examples {
+        targets.push("--examples");
+    }
+    for package in packages {
+        targets.extend(["-p", package]);
+    }
+    cargo_build(&targets)
+}
+
+/// `cargo build TARGETS…` (e.g. `-p exercises --bin ex1`), into the folder
+/// and with the profile that this program itself was built with.
+pub fn cargo_build(targets: &[&str]) -> Result<Command> {
     let dir = target_dir()?;
     // The folder is named after the profile, except the default one's.
     let profile = dir.file_name().and_then(OsStr::to_str).unwrap_or("debug");
@@ -64,15 +77,11 @@ fn build_command(packages: &[&str], examples: bool) -> Result<Command> {
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace_root())
-        .args(["build", "--bins"]);
-    if examples {
-        command.arg("--examples");
-    }
+        .arg("build")
+        .args(targets);
+    forget_cargo_run(&mut command);
     if profile != "debug" {
         command.args(["--profile", profile]);
-    }
-    for package in packages {
-        command.args(["-p", package]);
     }
     // The cargo that ran us may have been given --target-dir (and --target):
     // build into the same folder. Cargo marks a target folder's root with
@@ -94,9 +103,35 @@ fn build_command(packages: &[&str], examples: bool) -> Result<Command> {
     Ok(command)
 }
 
+/// Removes what `cargo run` told this program about itself
+/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …) from the inner build's
+/// environment. Build scripts watch some of these (ring's watches
+/// `CARGO_MANIFEST_DIR`): seen there, they would make ring and everything
+/// above it build again, once here and once more at the next plain
+/// `cargo build` or `cargo run -p workshop`, every time.
+fn forget_cargo_run(command: &mut Command) {
+    const ABOUT_US: &[&str] = &[
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+    ];
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if ABOUT_US.contains(&name.as_ref()) || name.starts_with("CARGO_PKG_") {
+            command.env_remove(name.as_ref());
+        }
+    }
+}
+
 /// The repository root, where `cargo build` must run.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let workshop = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The parent, without a `..` in every path a learner is shown.
+    workshop
+        .parent()
+        .map_or_else(|| workshop.join(".."), Path::to_path_buf)
 }
 
 /// Path of a chapter binary built by [`build`].

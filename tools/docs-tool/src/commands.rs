@@ -244,6 +244,9 @@ pub enum Unreadable {
 pub trait Programs {
     /// The `--help` of what `cargo run -p MEMBER [--example NAME]` runs.
     fn help(&self, member: &Member, example: Option<&str>) -> Result<String, Unreadable>;
+
+    /// The `--help` of what `cargo run -p MEMBER --bin BIN` runs.
+    fn bin_help(&self, member: &Member, bin: &str) -> Result<String, Unreadable>;
 }
 
 /// Help texts in memory, keyed by `member` or `member --example name`.
@@ -253,6 +256,13 @@ impl Programs for BTreeMap<&str, &str> {
             Some(name) => format!("{} --example {name}", member.name),
             None => member.name.clone(),
         };
+        self.get(key.as_str())
+            .map(|text| text.to_string())
+            .ok_or(Unreadable::NotBuilt(format!("{key} is not built")))
+    }
+
+    fn bin_help(&self, member: &Member, bin: &str) -> Result<String, Unreadable> {
+        let key = format!("{} --bin {bin}", member.name);
         self.get(key.as_str())
             .map(|text| text.to_string())
             .ok_or(Unreadable::NotBuilt(format!("{key} is not built")))
@@ -306,12 +316,15 @@ impl Binaries {
     /// `NotBuilt` if it is missing or older than its sources (its output
     /// would be yesterday's).
     pub fn program(&self, member: &Member, example: Option<&str>) -> Result<PathBuf, Unreadable> {
-        let path = self.path(member, example);
+        self.fresh(self.path(member, example), &self.sources(member, example))
+    }
+
+    /// `path`, if it is built and newer than every file in `sources`.
+    fn fresh(&self, path: PathBuf, sources: &[PathBuf]) -> Result<PathBuf, Unreadable> {
         let built = fs::metadata(&path)
             .and_then(|m| m.modified())
             .map_err(|_| Unreadable::NotBuilt(format!("{} is not built", path.display())))?;
-        let newest = self
-            .sources(member, example)
+        let newest = sources
             .iter()
             .filter_map(|source| newest_file(source))
             .max();
@@ -338,6 +351,22 @@ impl Programs for Binaries {
             return answer.clone();
         }
         let answer = self.read_help(member, example);
+        self.answers.borrow_mut().insert(path, answer.clone());
+        answer
+    }
+
+    /// A `[[bin]]` may live anywhere in its member's folder: the whole
+    /// folder counts as its sources.
+    fn bin_help(&self, member: &Member, bin: &str) -> Result<String, Unreadable> {
+        let path = self
+            .dir
+            .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+        if let Some(answer) = self.answers.borrow().get(&path) {
+            return answer.clone();
+        }
+        let answer = self
+            .fresh(path.clone(), &[self.repo.path(&member.dir)])
+            .and_then(|built| run_help(&built, self.patience).map_err(Unreadable::Broken));
         self.answers.borrow_mut().insert(path, answer.clone());
         answer
     }
@@ -423,8 +452,15 @@ pub struct Verdict {
 
 /// The cargo options that matter here: `-p`/`--package` (any number) and `--example`.
 pub fn cargo_options(cargo_args: &[String]) -> (Vec<String>, Option<String>) {
+    let (packages, example, _) = cargo_targets(cargo_args);
+    (packages, example)
+}
+
+/// [`cargo_options`] and `--bin`.
+fn cargo_targets(cargo_args: &[String]) -> (Vec<String>, Option<String>, Option<String>) {
     let mut packages = Vec::new();
     let mut example = None;
+    let mut bin = None;
     let mut i = 0;
     while i < cargo_args.len() {
         let arg = cargo_args[i].as_str();
@@ -442,10 +478,12 @@ pub fn cargo_options(cargo_args: &[String]) -> (Vec<String>, Option<String>) {
             packages.push(package);
         } else if let Some(name) = value("--example", None) {
             example = Some(name);
+        } else if let Some(name) = value("--bin", None) {
+            bin = Some(name);
         }
         i += 1;
     }
-    (packages, example)
+    (packages, example, bin)
 }
 
 /// Checks one cargo command. `words[0]` is `cargo`.
@@ -455,7 +493,7 @@ pub fn check_command(words: &[String], workspace: &Workspace, programs: &dyn Pro
     };
     let split = words.iter().position(|w| w == "--").unwrap_or(words.len());
     let (cargo_args, program_args) = (&words[2.min(split)..split], &words[split..]);
-    let (packages, example) = cargo_options(cargo_args);
+    let (packages, example, bin) = cargo_targets(cargo_args);
     let mut verdict = Verdict::default();
     for package in &packages {
         if workspace.member(package).is_none() {
@@ -466,10 +504,15 @@ pub fn check_command(words: &[String], workspace: &Workspace, programs: &dyn Pro
         }
     }
     if subcommand == "run" {
-        match program_to_run(&packages, example.as_deref(), workspace) {
+        let target = match (&example, &bin) {
+            (_, Some(bin)) => Target::Bin(bin),
+            (Some(example), None) => Target::Example(example),
+            (None, None) => Target::Main,
+        };
+        match program_to_run(&packages, target, workspace) {
             Ok(Some(member)) => {
                 let args = program_args.get(1..).unwrap_or(&[]);
-                check_run(member, example.as_deref(), args, programs, &mut verdict);
+                check_run(member, target, args, programs, &mut verdict);
             }
             Ok(None) => {} // a package that is not a member: said above
             Err(why) => verdict.wrong.push(why),
@@ -482,10 +525,21 @@ pub fn check_command(words: &[String], workspace: &Workspace, programs: &dyn Pro
     verdict
 }
 
+/// Which of a member's programs `cargo run` runs.
+#[derive(Debug, Clone, Copy)]
+enum Target<'a> {
+    /// `src/main.rs`.
+    Main,
+    /// `--example NAME`.
+    Example(&'a str),
+    /// `--bin NAME`.
+    Bin(&'a str),
+}
+
 /// The member whose program `cargo run` runs, or why there is none.
 fn program_to_run<'w>(
     packages: &[String],
-    example: Option<&str>,
+    target: Target,
     workspace: &'w Workspace,
 ) -> Result<Option<&'w Member>, String> {
     let member = match packages {
@@ -493,7 +547,7 @@ fn program_to_run<'w>(
         [] => return Err("`cargo run` at the workspace root needs `-p PACKAGE`".into()),
         _ => return Err("`cargo run` runs one package".into()),
     };
-    match member.map(|m| (m, missing_program(m, example))) {
+    match member.map(|m| (m, missing_program(m, target))) {
         Some((_, Some(why))) => Err(why),
         Some((member, None)) => Ok(Some(member)),
         None => Ok(None),
@@ -503,13 +557,17 @@ fn program_to_run<'w>(
 /// Checks what `cargo run` passes to the program against its `--help`.
 fn check_run(
     member: &Member,
-    example: Option<&str>,
+    target: Target,
     args: &[String],
     programs: &dyn Programs,
     verdict: &mut Verdict,
 ) {
-    let program = example.unwrap_or(&member.name);
-    match programs.help(member, example) {
+    let (program, help) = match target {
+        Target::Main => (member.name.as_str(), programs.help(member, None)),
+        Target::Example(name) => (name, programs.help(member, Some(name))),
+        Target::Bin(name) => (name, programs.bin_help(member, name)),
+    };
+    match help {
         Ok(text) => {
             let help = Help::parse(program, &text);
             verdict.wrong.extend(check_arguments(program, &help, args));
@@ -521,10 +579,23 @@ fn check_run(
     }
 }
 
-/// Why `cargo run` has nothing to run for this member and example, if so.
-fn missing_program(member: &Member, example: Option<&str>) -> Option<String> {
-    match example {
-        Some(name) if !member.examples.contains(name) => {
+/// Why `cargo run` has nothing to run for this member and target, if so.
+fn missing_program(member: &Member, target: Target) -> Option<String> {
+    match target {
+        Target::Bin(name) if !member.bins.contains(name) => {
+            let known: Vec<&str> = member.bins.iter().map(String::as_str).collect();
+            Some(format!(
+                "{} has no binary {name} (binaries: {})",
+                member.name,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        }
+        Target::Bin(_) => None,
+        Target::Example(name) if !member.examples.contains(name) => {
             let known: Vec<&str> = member.examples.iter().map(String::as_str).collect();
             let known = if known.is_empty() {
                 "none".to_string()
@@ -536,12 +607,12 @@ fn missing_program(member: &Member, example: Option<&str>) -> Option<String> {
                 member.name
             ))
         }
-        Some(_) => None,
-        None if !member.has_program => Some(format!(
+        Target::Example(_) => None,
+        Target::Main if !member.has_program => Some(format!(
             "{} has no program to run (no {}/src/main.rs)",
             member.name, member.dir
         )),
-        None => None,
+        Target::Main => None,
     }
 }
 
@@ -731,6 +802,7 @@ mod tests {
                     dir: "demo".into(),
                     has_program: true,
                     examples: BTreeSet::from(["other".to_string()]),
+                    bins: BTreeSet::from(["ex1".to_string()]),
                 },
                 Member {
                     name: "workshop".into(),
@@ -755,6 +827,10 @@ mod tests {
                 "另一个。\n\n用法: other [选项]\n\n选项:\n  --only-here    只有它有\n  -h, --help     帮助\n",
             ),
             ("workshop", WORKSHOP_HELP),
+            (
+                "demo --bin ex1",
+                "练习。\n\n用法: ex1 [ADDR] [选项]\n\n参数:\n  [ADDR]         地址\n\n选项:\n  --ca FILE      证书\n  -h, --help     帮助\n",
+            ),
         ])
     }
 
@@ -802,6 +878,7 @@ mod tests {
             "cargo run -p demo -- --host=0.0.0.0 --help",
             "cargo run -p demo -- 127.0.0.1:0 -- --threads",
             "cargo run -p demo --example other -- --only-here",
+            "cargo run -p demo --bin ex1 -- 127.0.0.1:9999 --ca server.crt",
             "cargo test -p demo thousand -- --nocapture",
             "cargo run -p demo -- 127.0.0.1:1 \"$(python3 -c 'print(\"--x\")')\"",
         ] {
@@ -852,6 +929,18 @@ mod tests {
                 "does not accept --threads",
             ),
             ("cargo run -p demo -- a b c", "at most 2 argument(s)"),
+            (
+                "cargo run -p demo --bin ex9",
+                "demo has no binary ex9 (binaries: ex1)",
+            ),
+            (
+                "cargo run -p demo --bin ex1 -- --threads 2",
+                "ex1 does not accept --threads",
+            ),
+            (
+                "cargo run -p demo --bin ex1 -- a b",
+                "at most 1 argument(s)",
+            ),
         ];
         for (line, expected) in cases {
             let wrong = check(line);

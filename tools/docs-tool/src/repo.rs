@@ -145,6 +145,9 @@ pub struct Member {
     pub has_program: bool,
     /// The names of `examples/NAME.rs` and `examples/NAME/main.rs`.
     pub examples: BTreeSet<String>,
+    /// The binaries `cargo run -p NAME --bin BIN` can run: `[[bin]]` names
+    /// in its manifest and `src/bin/BIN.rs`.
+    pub bins: BTreeSet<String>,
 }
 
 /// The members listed in the root `Cargo.toml`.
@@ -168,11 +171,14 @@ impl Workspace {
                 .ok_or_else(|| format!("{dir}/Cargo.toml has no [package] name"))?;
             let has_program = repo.exists(&format!("{dir}/src/main.rs"));
             let examples = example_names(&repo.path(&format!("{dir}/examples")));
+            let mut bins = example_names(&repo.path(&format!("{dir}/src/bin")));
+            bins.extend(toml_bin_names(&member_manifest));
             members.push(Member {
                 name,
                 dir,
                 has_program,
                 examples,
+                bins,
             });
         }
         Ok(Workspace { members })
@@ -244,6 +250,24 @@ pub fn toml_package_name(manifest: &str) -> Option<String> {
     None
 }
 
+/// `name = "…"` in each `[[bin]]` table of a member's manifest.
+pub fn toml_bin_names(manifest: &str) -> Vec<String> {
+    let mut in_bin = false;
+    let mut names = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "name"
+        {
+            names.push(value.trim().trim_matches('"').to_string());
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +279,8 @@ mod tests {
         assert_eq!(toml_members(root), ["common", "tools/docs-tool"]);
         let member = "[package]\nname = \"tcp-server\"\n[dependencies]\nname = \"x\"\n";
         assert_eq!(toml_package_name(member).as_deref(), Some("tcp-server"));
+        let bins = "[package]\nname = \"p\"\n[[bin]]\nname = \"ex1\"\npath = \"a.rs\"\n[[bin]]\nname = \"ex2\"\n";
+        assert_eq!(toml_bin_names(bins), ["ex1", "ex2"]);
     }
 
     #[test]

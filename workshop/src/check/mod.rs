@@ -1,0 +1,186 @@
+//! 练习检查：`workshop check`，编译学习者在 exercises/ 里写的程序，用真正的对端检查它。
+//!
+//! rustlings is the model: small files with gaps (`exercises/exN_*.rs`), one
+//! command that checks them, hints kept apart, progress remembered. What
+//! rustlings does not have is a network: here each check starts the
+//! learner's program as a process and lets real peers talk to it, the
+//! chapter programs (`tcp-server`, `tcp-client`, `udp-server`, `tls-server`),
+//! `peer`, `wiretap` with its faults switched on, the article's Python
+//! programs where `python3` exists, and the checker's own sockets where a
+//! check needs bytes no peer sends.
+//!
+//! The parts:
+//! - [`exercises`]: the list, in the article's order: files, hints, answer keys, checks;
+//! - [`ex1`] … [`ex7`]: each exercise's checks;
+//! - [`learner`]: the learner's program under check, and how its failures read;
+//! - [`peers`]: the programs and sockets that talk to it;
+//! - [`outcome`]: what a check found, and how it is printed;
+//! - [`run`]: building, checking one exercise, what to say after;
+//! - [`progress`], [`watch`], [`report`], [`fingerprint`]: what is remembered,
+//!   re-checking on save, telling the teacher, telling an untouched file apart.
+
+mod ex1;
+mod ex2;
+mod ex3;
+mod ex4;
+mod ex5;
+mod ex6;
+mod ex7;
+pub mod exercises;
+pub mod fingerprint;
+mod learner;
+mod outcome;
+mod peers;
+pub mod progress;
+mod report;
+mod run;
+mod watch;
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use common::addr::HostPort;
+use common::say;
+
+use exercises::{EXERCISES, Exercise};
+use progress::Progress;
+
+/// What `workshop check …` asked for.
+#[derive(Debug, Default)]
+pub struct Request {
+    /// `check 3`; `None`: the first exercise not passed yet.
+    pub number: Option<usize>,
+    pub list: bool,
+    pub watch: bool,
+    pub hint: bool,
+    pub solution: bool,
+    /// `--report ADDR --name NAME`: tell the teacher's threaded-server.
+    pub report: Option<report::Reporter>,
+    /// `--program FILE`: check a program built elsewhere (the answer keys).
+    pub program: Option<PathBuf>,
+}
+
+/// Runs `workshop check …`; `Ok(true)` when it did what was asked and, if it
+/// checked something, that passed.
+pub fn main(words: &[String]) -> Result<bool> {
+    let request = parse(words)?;
+    let mut progress = Progress::load()?;
+    if request.list {
+        progress::print_table(&progress);
+        return Ok(true);
+    }
+    let Some(exercise) = chosen(&request, &progress) else {
+        run::all_done(&progress);
+        return Ok(true);
+    };
+    if request.solution {
+        return run::show_solution(exercise, &progress);
+    }
+    if request.hint {
+        return run::hint(exercise, &mut progress);
+    }
+    if request.watch {
+        return watch::run(exercise, &request, &mut progress);
+    }
+    run::check_once(exercise, &request, &mut progress)
+}
+
+/// The exercise asked for, or the first not passed yet (`None`: all passed).
+fn chosen(request: &Request, progress: &Progress) -> Option<&'static Exercise> {
+    match request.number {
+        Some(number) => EXERCISES.iter().find(|e| e.number == number),
+        None => progress.first_unsolved(),
+    }
+}
+
+const USAGE_HINT: &str = "（运行 workshop --help 查看用法）";
+
+fn parse(words: &[String]) -> Result<Request> {
+    let mut request = Request::default();
+    let mut report = None;
+    let mut name = None;
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        let mut value = |option: &str| match words.next() {
+            Some(value) => Ok(value.clone()),
+            None => bail!("选项 {option} 后面缺少值{USAGE_HINT}"),
+        };
+        match word.as_str() {
+            "--list" => request.list = true,
+            "--watch" => request.watch = true,
+            "--hint" => request.hint = true,
+            "--solution" => request.solution = true,
+            "--report" => report = Some(value("--report")?),
+            "--name" => name = Some(value("--name")?),
+            "--program" => request.program = Some(PathBuf::from(value("--program")?)),
+            option if option.starts_with('-') => {
+                bail!("check 不认识选项 {option}{USAGE_HINT}")
+            }
+            number => request.number = Some(exercise_number(number, request.number)?),
+        }
+    }
+    request.report = reporter(report, name)?;
+    check_combination(&request)?;
+    Ok(request)
+}
+
+fn exercise_number(word: &str, before: Option<usize>) -> Result<usize> {
+    if let Some(before) = before {
+        bail!("只能写一个练习编号：已经写了 {before}，又写了 {word}");
+    }
+    let last = EXERCISES.len();
+    match word.parse::<usize>() {
+        Ok(number) if (1..=last).contains(&number) => Ok(number),
+        _ => bail!(
+            "没有练习“{word}”：练习的编号是 1 到 {last}（cargo run -p workshop -- check --list 列出全部）"
+        ),
+    }
+}
+
+fn reporter(report: Option<String>, name: Option<String>) -> Result<Option<report::Reporter>> {
+    match (report, name) {
+        (None, None) => Ok(None),
+        (Some(addr), Some(name)) => {
+            let addr: HostPort = addr.parse()?;
+            Ok(Some(report::Reporter::new(addr, &name)?))
+        }
+        (Some(_), None) => bail!(
+            "--report 要和 --name 一起用，老师才知道是谁完成的，例如 --report 192.168.1.23:9999 --name 小明"
+        ),
+        (None, Some(_)) => bail!(
+            "--name 是给 --report 用的：写上老师的 threaded-server 的地址，例如 --report 192.168.1.23:9999 --name 小明"
+        ),
+    }
+}
+
+/// Only one of --list, --watch, --hint, --solution at a time, and --program
+/// only for one checking run of a named exercise.
+fn check_combination(request: &Request) -> Result<()> {
+    let modes = [request.list, request.watch, request.hint, request.solution];
+    if modes.iter().filter(|on| **on).count() > 1 {
+        bail!("--list、--watch、--hint、--solution 一次只能用一个");
+    }
+    if request.program.is_some() {
+        if request.number.is_none() {
+            bail!("--program 要和练习编号一起用，例如 check 1 --program 程序的路径");
+        }
+        if request.watch || request.list {
+            bail!("--program 检查的是一个已经编译好的程序，不能和 --watch、--list 一起用");
+        }
+    }
+    Ok(())
+}
+
+/// The line that says how to run the checker, for messages.
+pub fn command(rest: &str) -> String {
+    if rest.is_empty() {
+        "cargo run -p workshop -- check".to_string()
+    } else {
+        format!("cargo run -p workshop -- check {rest}")
+    }
+}
+
+/// Prints a blank line and a heading.
+fn heading(text: &str) {
+    say!("\n===== {text} =====");
+}
