@@ -73,13 +73,12 @@ pub fn cargo_build(targets: &[&str]) -> Result<Command> {
     let dir = target_dir()?;
     // The folder is named after the profile, except the default one's.
     let profile = dir.file_name().and_then(OsStr::to_str).unwrap_or("debug");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
+    // The cargo that ran us, without what `cargo run` told us about ourselves.
+    let mut command = process_runner::cargo_command();
     command
         .current_dir(workspace_root())
         .arg("build")
         .args(targets);
-    forget_cargo_run(&mut command);
     if profile != "debug" {
         command.args(["--profile", profile]);
     }
@@ -101,28 +100,6 @@ pub fn cargo_build(targets: &[&str]) -> Result<Command> {
         _ => {} // unknown layout: let cargo's own settings decide
     }
     Ok(command)
-}
-
-/// Removes what `cargo run` told this program about itself
-/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …) from the inner build's
-/// environment. Build scripts watch some of these (ring's watches
-/// `CARGO_MANIFEST_DIR`): seen there, they would make ring and everything
-/// above it build again, once here and once more at the next plain
-/// `cargo build` or `cargo run -p workshop`, every time.
-fn forget_cargo_run(command: &mut Command) {
-    const ABOUT_US: &[&str] = &[
-        "CARGO_MANIFEST_DIR",
-        "CARGO_MANIFEST_PATH",
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_NAME",
-        "CARGO_PRIMARY_PACKAGE",
-    ];
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if ABOUT_US.contains(&name.as_ref()) || name.starts_with("CARGO_PKG_") {
-            command.env_remove(name.as_ref());
-        }
-    }
 }
 
 /// The repository root, where `cargo build` must run.

@@ -11,9 +11,8 @@
 //! command check asks the programs for their `--help`, and the output check
 //! runs them.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use common::{esay, say};
@@ -281,8 +280,9 @@ fn own_folder() -> Result<PathBuf, String> {
 /// Builds every program and example with the cargo that runs us, into the
 /// folder we were built into, with the same profile.
 fn build_programs(repo: &Repo, programs_dir: &Path) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let mut command = Command::new(&cargo);
+    // The cargo that ran us, without what `cargo run` told us about ourselves
+    // (ring's build script would otherwise rebuild on every check).
+    let mut command = process_runner::cargo_command();
     command
         .args(["build", "--workspace", "--bins", "--examples"])
         .current_dir(repo.root());
@@ -296,9 +296,12 @@ fn build_programs(repo: &Repo, programs_dir: &Path) -> Result<(), String> {
         }
     }
     esay!("正在编译各个程序和示例，命令检查要读它们的 --help……");
-    let status = command
-        .status()
-        .map_err(|e| format!("无法运行 {}：{e}", Path::new(&cargo).display()))?;
+    let status = command.status().map_err(|e| {
+        format!(
+            "无法运行 {}：{e}",
+            Path::new(command.get_program()).display()
+        )
+    })?;
     if status.success() {
         Ok(())
     } else {
