@@ -201,6 +201,33 @@ fn silence_a_wrong_first_line_and_a_panic_each_get_a_clear_line() {
     }
 }
 
+/// Exercise 2's usual first attempt, one `read`, passes against a plain
+/// tcp-server and is caught when the reply comes one byte at a time: the
+/// lines the workshop guide quotes.
+#[test]
+fn a_client_that_reads_once_is_caught_by_one_byte_chunks() {
+    let run = check_in(
+        &TempDir::new("check-read-once"),
+        &["2", "--program", FIXTURE],
+        &[("WORKSHOP_FIXTURE", "read-once-client")],
+    );
+    assert_eq!(run.status.code(), Some(1), "{run:#?}");
+    let expected = [
+        "✓ 1/3 连 tcp-server（地址写 localhost:端口）：打印 收到服务器的响应: 数据已收到",
+        "✗ 2/3 回复一个字节一个字节地到达（wiretap --chunk 1）：仍然打印完整的回复",
+        "    应该：ex2 打印 收到服务器的响应: 数据已收到，然后正常退出",
+        "    实际：ex2 打印了（正常退出）：",
+        "          收到服务器的响应: �",
+    ];
+    for line in expected {
+        assert!(
+            run.stdout.lines().any(|l| l == line),
+            "{line:?} in {}",
+            run.stdout
+        );
+    }
+}
+
 /// A client that never ends is stopped after the stated time, with the
 /// step it was in, and is not left running.
 #[test]
