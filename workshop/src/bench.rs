@@ -9,7 +9,7 @@
 //! a benchmark that could not run: a server that did not start, or one that
 //! did not complete a single request.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use anyhow::{Result, bail};
 use common::say;
 use process_runner::{Output, Running, deadline};
 
+use crate::chart::{self, Bar, Chart};
 use crate::load;
 use crate::programs;
 
@@ -53,7 +54,7 @@ pub fn article_script(name: &str) -> String {
 
 // ANCHOR: threaded
 /// `threaded-server` against the article's unbounded shape and its Python.
-pub fn threaded(clients: usize, seconds: u64) -> Result<()> {
+pub fn threaded(clients: usize, seconds: u64, svg: Option<&Path>) -> Result<()> {
     programs::build(&["threaded-server"], true)?;
     let mut contenders = vec![
         Contender {
@@ -104,9 +105,30 @@ pub fn threaded(clients: usize, seconds: u64) -> Result<()> {
         rates.push((contender.label, report.per_second(), report.errors));
     }
     show_targets(&rates);
+    chart::save(svg, &requests_chart(&rates, clients, seconds));
     Ok(())
 }
 // ANCHOR_END: threaded
+
+/// The table's requests per second as a bar chart.
+fn requests_chart(rates: &[(&str, f64, u64)], clients: usize, seconds: u64) -> Chart {
+    Chart {
+        file: "bench-threaded.svg",
+        title: "并发处理：每秒完成的请求（越长越好）".into(),
+        measure: format!(
+            "{clients} 个客户端不停地连接、发送、读回复、关闭，每个服务器 {seconds} 秒，同一次运行"
+        ),
+        bars: rates
+            .iter()
+            .map(|(label, per_second, _)| Bar {
+                label: label.to_string(),
+                value: *per_second,
+                shown: format!("{per_second:.0} 请求/秒"),
+            })
+            .collect(),
+        note: chart::made_by("threaded"),
+    }
+}
 
 fn measure(contender: &Contender, clients: usize, duration: Duration) -> Result<load::Report> {
     let mut command = Command::new(&contender.program);

@@ -28,6 +28,7 @@
 //! ```
 
 mod bench;
+mod chart;
 mod check;
 mod crowd;
 mod load;
@@ -38,6 +39,7 @@ mod system;
 mod tls_bench;
 mod tour;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
@@ -81,6 +83,7 @@ const HELP: &str =
   --step          每个服务器启动后暂停，按回车键再运行客户端（方便讲解）
   --clients N     压力测试的客户端数，默认 16
   --seconds N     每个服务器测量的秒数，默认 5
+  --svg DIR       bench：把结果表也画成条形图（SVG），写进 DIR（书里的图就是这样画的）
   --list          check：列出每个练习的进度
   --watch         check：每次保存文件就重新检查，通过了就换下一个练习
   --hint          check：给一条提示；再要一次，给得更多
@@ -98,6 +101,7 @@ const HELP: &str =
   cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明
   cargo run --release -p workshop -- bench
   cargo run --release -p workshop -- bench shapes
+  cargo run --release -p workshop -- bench --svg docs/src/images
   cargo run --release -p workshop -- load 127.0.0.1:9999
 ";
 
@@ -112,6 +116,8 @@ struct Options {
     clients: Option<usize>,
     seconds: Option<u64>,
     step: bool,
+    /// `bench --svg DIR`: also draw the tables as bar charts there.
+    svg: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -180,7 +186,12 @@ fn run(options: Options) -> Result<bool> {
     let seconds = options.seconds.unwrap_or(5);
     let mut words = options.words.iter().map(String::as_str);
     match words.next() {
-        Some("bench") => bench(&words.collect::<Vec<_>>(), clients, seconds),
+        Some("bench") => bench(
+            &words.collect::<Vec<_>>(),
+            clients,
+            seconds,
+            options.svg.as_deref(),
+        ),
         Some("load") => {
             let addr: HostPort = words.next().unwrap_or(common::DEFAULT_ADDR).parse()?;
             load(addr, clients, seconds)
@@ -197,29 +208,29 @@ fn run(options: Options) -> Result<bool> {
 
 /// The benchmarks print their targets as information: a slow laptop is not
 /// an error. The exit status says whether a benchmark ran and measured.
-fn bench(which: &[&str], clients: usize, seconds: u64) -> Result<bool> {
+fn bench(which: &[&str], clients: usize, seconds: u64, svg: Option<&Path>) -> Result<bool> {
     bench::warn_if_debug();
     let wants = |name: &str| which.is_empty() || which.contains(&name);
     let mut measured = false;
     if wants("threaded") {
-        bench::threaded(clients, seconds)?;
+        bench::threaded(clients, seconds, svg)?;
         measured = true;
     }
     if wants("tls") {
         say!();
-        measured |= tls_bench::run(seconds)?;
+        measured |= tls_bench::run(seconds, svg)?;
     }
     // `bench shapes` climbs the pool's ladder; `bench starve` shows it again
     // beside the one-at-a-time servers instead of climbing it twice.
     let mut pool = None;
     if wants("shapes") {
         say!();
-        pool = Some(shapes::run(clients, seconds)?);
+        pool = Some(shapes::run(clients, seconds, svg)?);
         measured = true;
     }
     if wants("starve") {
         say!();
-        starve::run(pool)?;
+        starve::run(pool, svg)?;
         measured = true;
     }
     Ok(measured)
@@ -255,6 +266,7 @@ fn parse(args: &[String]) -> Result<Options> {
         match arg.as_str() {
             "--host" => options.host = Some(value("--host")?),
             "--step" => options.step = true,
+            "--svg" => options.svg = Some(PathBuf::from(value("--svg")?)),
             "--clients" => options.clients = Some(number(&value("--clients")?)?),
             "--seconds" => options.seconds = Some(number(&value("--seconds")?)? as u64),
             option if option.starts_with('-') => {

@@ -13,6 +13,7 @@
 //! connections, queues or memory behind for the next. The targets come from
 //! the issue that added the event loop and are printed as information.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -20,6 +21,7 @@ use common::say;
 use process_runner::deadline;
 
 use crate::bench::{self, ratio_at_least, ratio_at_most};
+use crate::chart::{self, Bar, Chart};
 use crate::crowd::{Crowd, WhenDropped};
 use crate::load;
 use crate::programs;
@@ -58,7 +60,7 @@ struct Idle {
 }
 
 /// `bench shapes`; returns the pool's ladder, which `bench starve` reuses.
-pub fn run(clients: usize, seconds: u64) -> Result<Climb> {
+pub fn run(clients: usize, seconds: u64, svg: Option<&Path>) -> Result<Climb> {
     let files = system::raise_open_files(IDLE + starve::FILE_RESERVE);
     // With examples: async_server is one (it needs tokio, which the tour never
     // builds). tcp-client is the good client of the silent-client ladder.
@@ -81,6 +83,8 @@ pub fn run(clients: usize, seconds: u64) -> Result<Climb> {
     let measured = measure_all(contenders()?, &plan)?;
     print_table(&measured, plan.idle);
     show_targets(&measured, plan.idle);
+    chart::save(svg, &memory_chart(&measured, plan.idle));
+    chart::save(svg, &silent_chart(&measured));
     Ok(measured[0].climb.clone())
 }
 
@@ -245,6 +249,48 @@ fn idle_memory(server: &Server, count: usize) -> Result<Option<Idle>> {
         mib(Some(peak_kib))
     );
     Ok(Some(Idle { held, peak_kib }))
+}
+
+/// Peak memory while holding the idle connections, as a bar chart.
+fn memory_chart(measured: &[Measured], idle: usize) -> Chart {
+    Chart {
+        file: "bench-shapes-memory.svg",
+        title: format!("{idle} 个空闲连接：服务器的内存峰值（越短越好）"),
+        measure: "线程池只同时持有它服务得过来的那些，事件循环和 async 持有全部".into(),
+        bars: measured
+            .iter()
+            .filter_map(|m| {
+                let idle = m.idle?;
+                Some(Bar {
+                    label: m.server.label.to_string(),
+                    value: idle.peak_kib as f64,
+                    shown: format!("{}，持有 {} 个", mib(Some(idle.peak_kib)), idle.held),
+                })
+            })
+            .collect(),
+        note: chart::made_by("shapes"),
+    }
+}
+
+/// The most silent, reconnecting clients each server survived.
+fn silent_chart(measured: &[Measured]) -> Chart {
+    Chart {
+        file: "bench-shapes-silent.svg",
+        title: "沉默、不停重连的客户端：撑住的最多数目（越长越好）".into(),
+        measure: "撑住：好客户端（tcp-client，整个对话 10 秒的期限）每次都得到了回复；每一级一个新的服务器".into(),
+        bars: measured
+            .iter()
+            .map(|m| {
+                let survived = m.climb.most_survived().unwrap_or(0);
+                Bar {
+                    label: m.server.label.to_string(),
+                    value: survived as f64,
+                    shown: format!("{survived} 个"),
+                }
+            })
+            .collect(),
+        note: chart::made_by("shapes"),
+    }
 }
 
 fn print_table(measured: &[Measured], idle: usize) {

@@ -24,6 +24,7 @@ use common::say;
 use process_runner::{Output, Running, Stream, TempDir, deadline};
 
 use crate::bench::{self, STARTUP};
+use crate::chart::{self, Bar, Chart};
 use crate::crowd::{Crowd, WhenDropped};
 use crate::programs;
 use crate::system;
@@ -295,7 +296,7 @@ pub fn climb_cells(climb: &Climb) -> (String, String) {
 
 /// `bench starve`: a one-at-a-time server, the TLS one, and the pool.
 /// `pool`: the pool's ladder, if `bench shapes` has just climbed it.
-pub fn run(pool: Option<Climb>) -> Result<()> {
+pub fn run(pool: Option<Climb>, svg: Option<&Path>) -> Result<()> {
     let files = system::raise_open_files(MANY_LADDER[MANY_LADDER.len() - 1] + FILE_RESERVE);
     let packages = ["tcp-server", "tls-server", "threaded-server"];
     programs::build(
@@ -338,6 +339,7 @@ pub fn run(pool: Option<Climb>) -> Result<()> {
     };
     rows.push((pool_server, pool));
     print_table(&rows);
+    chart::save(svg, &starve_chart(&rows));
     Ok(())
 }
 
@@ -371,6 +373,27 @@ fn good_client(name: &'static str, args: Vec<String>) -> Result<GoodClient> {
         program: programs::binary(name)?,
         args,
     })
+}
+
+/// The most silent clients each server survived, as a bar chart.
+fn starve_chart(rows: &[(Server, Climb)]) -> Chart {
+    Chart {
+        file: "bench-starve.svg",
+        title: "沉默的客户端：撑住的最多数目（越长越好）".into(),
+        measure: "撑住：好客户端每次都在期限内得到了回复；一次服务一个的服务器，和 256 个线程的线程池".into(),
+        bars: rows
+            .iter()
+            .map(|(server, climb)| {
+                let survived = climb.most_survived().unwrap_or(0);
+                Bar {
+                    label: format!("{}（{}）", server.label, server.shape),
+                    value: survived as f64,
+                    shown: format!("{survived} 个"),
+                }
+            })
+            .collect(),
+        note: chart::made_by("starve"),
+    }
 }
 
 fn print_table(rows: &[(Server, Climb)]) {
