@@ -380,7 +380,9 @@ fn starve_chart(rows: &[(Server, Climb)]) -> Chart {
     Chart {
         file: "bench-starve.svg",
         title: "沉默的客户端：撑住的最多数目（越长越好）".into(),
-        measure: "撑住：好客户端每次都在期限内得到了回复；一次服务一个的服务器，和 256 个线程的线程池".into(),
+        measure:
+            "撑住：好客户端每次都在期限内得到了回复；一次服务一个的服务器，和 256 个线程的线程池"
+                .into(),
         bars: rows
             .iter()
             .map(|(server, climb)| {
