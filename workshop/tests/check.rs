@@ -278,9 +278,13 @@ fn ctrl_c_leaves_no_program_running() {
         .map(|line| line.unwrap())
         .any(|line| line.contains("这一项要等服务器的 5 秒期限"));
     assert!(waiting, "the check never reached its slow step");
+    // The note is printed as the step begins; its server starts just after.
+    let started = process_runner::poll_until(deadline::after(testkit::PATIENCE), || {
+        Ok((copies_running(&program) > 0).then_some(()))
+    });
     assert!(
-        copies_running(&program) > 0,
-        "the server under check is running"
+        matches!(started, Ok(Some(()))),
+        "the server under check never started"
     );
     let interrupted = Command::new("kill")
         .args(["-INT", &workshop.id().to_string()])
