@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 
+use crate::deadline::Deadline;
 use crate::errors;
 
 /// A `host:port` pair as a learner types it: `localhost:9999`,
@@ -141,14 +142,26 @@ impl HostPort {
 ///
 /// `localhost` may resolve to `::1` first while a server (the article's
 /// Python one, for instance) listens on `127.0.0.1` only; trying each address
-/// in turn is what makes both work. The error kept is the last one, which is
-/// the most telling when every address failed.
+/// in turn is what makes both work. `timeout` bounds all the tries together,
+/// a deadline shared by the addresses not yet tried: an address that refuses
+/// at once costs nothing, one that never answers cannot use up the time of
+/// the others. The error kept is the last one, which is the most telling
+/// when every address failed.
 pub fn connect_tcp(server: &HostPort, timeout: Duration) -> Result<TcpStream> {
+    let addrs = server.resolve()?;
+    let deadline = Deadline::after(timeout);
     let mut last_error = None;
-    for addr in server.resolve()? {
-        match TcpStream::connect_timeout(&addr, timeout) {
+    for (tried, addr) in addrs.iter().enumerate() {
+        let share = match deadline.left() {
+            Ok(left) => (left / (addrs.len() - tried) as u32).max(Duration::from_millis(1)),
+            Err(error) => {
+                last_error = Some((*addr, error));
+                break;
+            }
+        };
+        match TcpStream::connect_timeout(addr, share) {
             Ok(stream) => return Ok(stream),
-            Err(error) => last_error = Some((addr, error)),
+            Err(error) => last_error = Some((*addr, error)),
         }
     }
     match last_error {

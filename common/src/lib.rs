@@ -87,24 +87,22 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// the bytes come from whoever connected, and printed raw they could repaint
 /// the learner's screen or forge log lines.
 ///
-/// - control characters other than line breaks and tabs: `\x1b`;
+/// - line breaks as `\n` and `\r`: a received line break printed raw would
+///   start a new log line that the sender wrote, `收到来自 …` included;
+/// - other control characters except tabs: `\x1b`;
 /// - bidirectional controls (U+202E turns the rest of a line around), line
 ///   and paragraph separators, and zero-width characters: `\u{202e}`.
 pub fn show_bytes(data: &[u8]) -> String {
     let text = String::from_utf8_lossy(data);
     let mut shown = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        // A lone \r would move the cursor back and let the sender overwrite
-        // the start of the log line; \r\n (a line break from Windows or
-        // telnet) is harmless.
-        let line_break = c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
-        if c.is_control() && !line_break && c != '\t' {
-            shown += &format!("\\x{:02x}", u32::from(c));
-        } else if is_invisible_format(c) {
-            shown += &format!("\\u{{{:04x}}}", u32::from(c));
-        } else {
-            shown.push(c);
+    for c in text.chars() {
+        match c {
+            '\n' => shown += "\\n",
+            '\r' => shown += "\\r",
+            '\t' => shown.push(c),
+            _ if c.is_control() => shown += &format!("\\x{:02x}", u32::from(c)),
+            _ if is_invisible_format(c) => shown += &format!("\\u{{{:04x}}}", u32::from(c)),
+            _ => shown.push(c),
         }
     }
     shown
@@ -145,8 +143,11 @@ mod tests {
     fn received_bytes_are_shown_safely() {
         assert_eq!(show_bytes("你好，服务器！".as_bytes()), "你好，服务器！");
         assert_eq!(show_bytes(b"a\xffb"), "a\u{fffd}b");
-        assert_eq!(show_bytes(b"line\r\n\tnext"), "line\r\n\tnext");
-        assert_eq!(show_bytes(b"ok\rforged"), "ok\\x0dforged");
+        assert_eq!(show_bytes(b"line\r\n\tnext"), "line\\r\\n\tnext");
+        assert_eq!(show_bytes(b"ok\rforged"), "ok\\rforged");
+        // A line break cannot start a log line of the sender's making.
+        let forged = "hi\n收到来自 203.0.113.9:4444 的数据: 假的".as_bytes();
+        assert!(!show_bytes(forged).contains('\n'));
         assert_eq!(show_bytes(b"\x1b[2Jgone\x07\x7f"), "\\x1b[2Jgone\\x07\\x7f");
         let tricks = "a\u{202e}b\u{2028}c\u{2066}d\u{200b}e\u{feff}";
         assert_eq!(

@@ -59,14 +59,14 @@
 
 mod connection;
 mod event_loop;
+mod usage;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use common::cli::{Args, Usage};
-use common::errors;
-use common::say;
+use common::cli::Args;
+use common::{addr, errors, say};
 
 use event_loop::EventLoop;
 
@@ -75,35 +75,9 @@ const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// `--max-connections` 的上限：防止打错的数字（多打了几个 0）。
 const MAX_MAX_CONNECTIONS: usize = 1_000_000;
 
-const USAGE: Usage = Usage {
-    program: "event-loop-server",
-    about: "并发处理的另一种做法：一个线程用就绪事件（mio）同时照看所有连接，不为每个客户端开线程。",
-    arguments: &[(
-        "[ADDR]",
-        "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
-    )],
-    options: &[(
-        "--max-connections N",
-        "同时连接数的上限，默认 10000，最多 1000000",
-    )],
-    notes: &[
-        "每个连接从被接受起有 5 秒期限：读、回复、关闭整个过程要在 5 秒内完成，",
-        "不会因为客户端每隔一会儿发一个字节就重新计时。",
-        "达到上限时：暂停接受新连接（记一行日志），新客户端留在系统的连接队列里等候，",
-        "每结束一个连接就接受下一个；排队的都接受了再记一行。不拒绝连接，也不会多开线程。",
-        "系统对打开文件数的限制（ulimit -n，常见 1024）可能比上限先到：那时会记下原因，",
-        "歇 100 毫秒再接受新连接，已经连上的客户端照常服务。",
-    ],
-    examples: &[
-        "event-loop-server",
-        "event-loop-server 127.0.0.1:0 --max-connections 100",
-        "event-loop-server 0.0.0.0:9999",
-    ],
-};
-
 fn main() -> ExitCode {
     // 1. 读命令行：--help 和写错的参数在这里就打印好了，直接退出。
-    let args = match USAGE.parse_command_line() {
+    let args = match usage::USAGE.parse_command_line() {
         Ok(args) => args,
         Err(exit_code) => return exit_code,
     };
@@ -129,5 +103,7 @@ fn serve(args: &Args) -> Result<()> {
     // 事件循环准备好了才打印地址：客户端和测试把第一行当作“可以连了”。
     // say! 就是 println!，只是 stdout 被关掉时不会 panic。
     say!("等待客户端连接... {}", event_loop.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(event_loop.local_addr()?);
     event_loop.run()
 }

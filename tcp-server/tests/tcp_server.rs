@@ -185,6 +185,23 @@ fn invisible_unicode_that_reorders_or_forges_log_lines_is_shown_escaped() {
 }
 
 #[test]
+fn a_line_break_in_a_message_cannot_forge_a_log_line() {
+    // Printed raw, the line break would start a second, convincing
+    // "收到来自" line written by the client.
+    let server = start();
+    let forged = "hi\n收到来自 203.0.113.9:4444 的数据: 我是伪造的一行";
+    let reply = testkit::tcp_exchange(server.addr, forged.as_bytes()).unwrap();
+    assert_eq!(reply, "数据已收到".as_bytes());
+    let line = server.process.stdout_line("收到来自");
+    assert!(line.starts_with("收到来自 127.0.0.1:"), "{line}");
+    assert!(
+        line.ends_with("的数据: hi\\n收到来自 203.0.113.9:4444 的数据: 我是伪造的一行"),
+        "{line}"
+    );
+    assert_serves(&server);
+}
+
+#[test]
 fn keeps_serving_when_nobody_reads_its_output() {
     // Like `tcp-server | head -1`: after the first line stdout is gone, and
     // printing the next "收到来自" line fails. println! would panic there.

@@ -542,8 +542,12 @@ fn write_failed(link: &Link, to: Side, error: &io::Error, lost: usize) -> End {
         let idle = link.trace.tap().settings.idle.as_secs();
         End::Timeout(format!("{}{idle} 秒没有读取发给它的数据", to.name()))
     } else {
+        // A write to a peer that has gone fails as a broken pipe or as a
+        // reset, depending on whether its RST has arrived yet: one sentence.
         let why = match error.kind() {
-            ErrorKind::BrokenPipe => format!("{}已经关闭了连接", to.name()),
+            ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                format!("{}已经关闭或重置了连接", to.name())
+            }
             _ => errors::peer(error),
         };
         End::Undeliverable(format!("{why}，这次读到的数据还有 {lost} 字节没有送到"))

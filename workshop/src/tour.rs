@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use common::say;
-use process_runner::{Output, Running, Stream, TempDir, deadline};
+use process_runner::{Finished, Output, Running, Stream, TempDir, deadline};
 
 use crate::programs;
 
@@ -167,22 +167,38 @@ fn bracket(host: &str) -> String {
     }
 }
 
-/// Runs a client to completion; an error if it failed.
-fn client(label: &str, name: &str, args: &[String]) -> Result<()> {
+/// Runs a client to completion and keeps what it printed, to be shown once
+/// the server has said what it received; shown at once, with an error, if
+/// the client failed.
+fn client(label: &str, name: &str, args: &[String]) -> Result<Finished> {
     let mut command = Command::new(programs::binary(name)?);
     command.args(args);
-    let client = Running::start(&mut command, label, Output::Show)?;
-    if !client.wait(PATIENCE)?.status.success() {
+    let client = Running::start(&mut command, label, Output::Keep)?;
+    let finished = client.wait(PATIENCE)?;
+    if !finished.status.success() {
+        show(label, &finished);
         bail!("{label} 没有成功（见上面它打印的错误）");
     }
-    Ok(())
+    Ok(finished)
 }
 
-/// TCP and UDP: one server, one client with the article's message.
+/// A finished client's lines, labelled like the live ones: its notes on
+/// stderr first (a UDP resend), then its result.
+fn show(label: &str, finished: &Finished) {
+    for line in finished.stderr.iter().chain(&finished.stdout) {
+        say!("[{label}] {line}");
+    }
+}
+
+/// TCP and UDP: one server, one client with the article's message. The
+/// client's line is shown after the server's: on a projector the request
+/// is seen arriving before its answer, however the two programs' output
+/// happened to interleave.
 fn pair(server_name: &str, client_name: &str, settings: &Settings) -> Result<()> {
     let (server, addr) = start_server(server_name, settings, None, &[], Output::Show)?;
-    client(client_name, client_name, &[addr])?;
+    let finished = client(client_name, client_name, &[addr])?;
     server.line(Stream::Stdout, "收到来自", PATIENCE)?;
+    show(client_name, &finished);
     Ok(())
 }
 
@@ -270,8 +286,9 @@ fn tls(settings: &Settings) -> Result<()> {
     let (server, addr) = start_server("tls-server", settings, Some(dir.path()), &[], shown)?;
     // The generated certificate names localhost, 127.0.0.1 and ::1.
     let ca = dir.path().join("server.crt").display().to_string();
-    client("tls-client", "tls-client", &[addr, "--ca".into(), ca])?;
+    let finished = client("tls-client", "tls-client", &[addr, "--ca".into(), ca])?;
     server.line(Stream::Stdout, "收到来自", PATIENCE)?;
+    show("tls-client", &finished);
     Ok(())
 }
 

@@ -342,14 +342,15 @@ struct Background {
 }
 
 impl Runner<'_> {
-    /// Runs `session`; `expected_lines` is how many lines the page shows
-    /// (a background process is read until it has printed that many).
-    pub fn run(&self, session: &Session, expected_lines: usize) -> Ran {
+    /// Runs `session`; `page` is the block's lines on the page (a background
+    /// process is read until it has printed as many, and, where the page
+    /// stands a `…` line for several, until its last line has come).
+    pub fn run(&self, session: &Session, page: &[String]) -> Ran {
         let dir = match TempDir::new("docs-output") {
             Ok(dir) => dir,
             Err(e) => return Ran::Failed(format!("cannot make a temporary folder: {e}")),
         };
-        match self.run_in(session, expected_lines, dir.path()) {
+        match self.run_in(session, page, dir.path()) {
             Ok((lines, ports)) => {
                 let tidy = |line: &String| {
                     ports.to_page(&self.tidy_paths(line, dir.path(), session.cwd.as_deref()))
@@ -366,9 +367,15 @@ impl Runner<'_> {
     fn run_in(
         &self,
         session: &Session,
-        expected_lines: usize,
+        page: &[String],
         dir: &Path,
     ) -> Result<(Vec<String>, Ports), Stop> {
+        let expected_lines = page.iter().filter(|l| !is_any_lines(l)).count();
+        let last_line = page
+            .iter()
+            .any(|l| is_any_lines(l))
+            .then(|| page.last().cloned())
+            .flatten();
         let mut ports = Ports::default();
         let mut background: Vec<Background> = Vec::new();
         for step in &session.steps {
@@ -394,7 +401,8 @@ impl Runner<'_> {
                     .ok_or_else(|| {
                         Stop::Fail(format!("`{name}` was stopped before its output is shown"))
                     })?;
-                self.collect(process, (expected_lines + session.skip).max(1))
+                let wanted = (expected_lines + session.skip).max(1);
+                self.collect(process, wanted, last_line.as_deref(), &ports.kept())
             }
         };
         for command in &session.and {
@@ -499,7 +507,16 @@ impl Runner<'_> {
 
     /// Reads a background process's lines (stdout, then stderr) until it
     /// has printed `wanted` of them, or the patience runs out.
-    fn collect(&self, process: &mut Background, wanted: usize) -> Vec<String> {
+    /// A background process's lines: at least `wanted` of them, and, if
+    /// `last` is given, up to one that matches it (a `…` line on the page
+    /// stands for an unknown number of lines before it).
+    fn collect(
+        &self,
+        process: &mut Background,
+        wanted: usize,
+        last: Option<&str>,
+        kept: &[u16],
+    ) -> Vec<String> {
         let deadline = Instant::now() + self.patience;
         let mut out = std::mem::take(&mut process.seen);
         let mut err = Vec::new();
@@ -507,7 +524,12 @@ impl Runner<'_> {
             out.extend(process.running.lines_so_far(Stream::Stdout));
             err.extend(process.running.lines_so_far(Stream::Stderr));
             let left = deadline.saturating_duration_since(Instant::now());
-            if out.len() + err.len() >= wanted || left.is_zero() {
+            let last_seen = last.is_none_or(|last| {
+                out.iter()
+                    .chain(&err)
+                    .any(|line| matching::line_matches(last, line, kept))
+            });
+            if (out.len() + err.len() >= wanted && last_seen) || left.is_zero() {
                 break;
             }
             // Wait for the next stdout line, a tick at most, then look at both again.
@@ -749,8 +771,7 @@ pub fn expected_blocks(
             Ok(Annotation::Run(session)) => session,
         };
         let page_lines = fence.body.clone();
-        let wanted = page_lines.iter().filter(|l| !is_any_lines(l)).count();
-        match runner.run(&session, wanted) {
+        match runner.run(&session, &page_lines) {
             Ran::Skipped(why) => found
                 .skipped
                 .push(format!("{page}:{}: {why}", comment.line)),

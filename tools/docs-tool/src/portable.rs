@@ -35,6 +35,9 @@ const UNIX_ONLY: &[(&str, &str)] = &[
     ("/dev/null", "PowerShell 的 $null"),
     ("$!", "PowerShell 的 Start-Process -PassThru"),
     ("kill ", "PowerShell 的 Stop-Process"),
+    ("grep ", "PowerShell 的 Select-String，或 findstr"),
+    ("ss ", "netstat -an（Windows 和 macOS 都有）"),
+    ("lsof ", "netstat -ano（Windows）"),
 ];
 
 /// Shell languages whose blocks hold commands (``` ```text ``` holds output).
