@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,14 @@ const TRICKLE: Duration = Duration::from_secs(30);
 
 /// A server that reads the request, then sends one byte a second for
 /// [`TRICKLE`]. Returns how long it was able to keep the client.
-fn trickling_server() -> (std::net::SocketAddr, thread::JoinHandle<Duration>) {
+fn trickling_server() -> (std::net::SocketAddr, mpsc::Receiver<Duration>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = thread::spawn(move || {
+    // The trickler reports through a channel, so that a client that never
+    // connects fails the test after a bound instead of leaving it waiting
+    // in accept for ever.
+    let (report, held) = mpsc::channel();
+    thread::spawn(move || {
         let (mut connection, _) = listener.accept().unwrap();
         let _ = connection.read(&mut [0; 1024]);
         let started = Instant::now();
@@ -40,16 +45,18 @@ fn trickling_server() -> (std::net::SocketAddr, thread::JoinHandle<Duration>) {
                 _ => {}
             }
         }
-        started.elapsed()
+        let _ = report.send(started.elapsed());
     });
-    (addr, server)
+    (addr, held)
 }
 
 #[test]
 fn a_server_trickling_its_reply_cannot_keep_the_client_past_its_deadline() {
     let (addr, server) = trickling_server();
     let client = run(CLIENT, &[addr.to_string()]);
-    let held = server.join().unwrap();
+    let held = server
+        .recv_timeout(TRICKLE + testkit::deadline::MARGIN)
+        .expect("the trickling server never saw the client");
     assert!(held < TRICKLE / 2, "the client waited {held:?}");
     assert_eq!(client.status.code(), Some(1), "{client:?}");
     assert!(

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -16,10 +17,14 @@ const TRICKLE: Duration = Duration::from_secs(30);
 
 /// Reads the ClientHello, then answers with the start of a TLS handshake
 /// record, one byte a second. Returns how long it kept the client.
-fn trickling_tls_server() -> (std::net::SocketAddr, thread::JoinHandle<Duration>) {
+fn trickling_tls_server() -> (std::net::SocketAddr, mpsc::Receiver<Duration>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = thread::spawn(move || {
+    // The trickler reports through a channel, so that a client that never
+    // connects fails the test after a bound instead of leaving it waiting
+    // in accept for ever.
+    let (report, held) = mpsc::channel();
+    thread::spawn(move || {
         let (mut connection, _) = listener.accept().unwrap();
         let _ = connection.read(&mut [0; 4096]);
         let started = Instant::now();
@@ -38,9 +43,9 @@ fn trickling_tls_server() -> (std::net::SocketAddr, thread::JoinHandle<Duration>
                 _ => {}
             }
         }
-        started.elapsed()
+        let _ = report.send(started.elapsed());
     });
-    (addr, server)
+    (addr, held)
 }
 
 #[test]
@@ -54,7 +59,9 @@ fn a_server_trickling_its_handshake_cannot_keep_the_client_past_its_deadline() {
         CLIENT,
         &[addr.to_string(), "--ca".into(), dir.file("ca.crt")],
     );
-    let held = server.join().unwrap();
+    let held = server
+        .recv_timeout(TRICKLE + testkit::deadline::MARGIN)
+        .expect("the trickling server never saw the client");
     assert!(held < TRICKLE / 2, "the client waited {held:?}");
     assert_eq!(client.status.code(), Some(1), "{client:?}");
     assert!(client.stderr.contains("10 秒内没有完成握手"), "{client:?}");

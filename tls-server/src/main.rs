@@ -167,6 +167,7 @@ fn receive_and_reply(
 fn close_politely(mut connection: TcpStream, deadline: Deadline) {
     let _ = connection.shutdown(Shutdown::Write);
     let mut scratch = [0; BUFFER_SIZE];
+    // 最多读 1024 次、每次最多 1024 字节：一共最多 1 MiB，之后就不再等了。
     for _ in 0..BUFFER_SIZE {
         let read = deadline
             .apply(&connection)

@@ -4,10 +4,10 @@
 //! `收到 UDP 服务器的响应: UDP 数据已收到`. UDP promises nothing, so where the
 //! article's `recvfrom` waits forever for a lost datagram, this client waits
 //! 3 seconds, sends again, and after 3 tries (9 seconds in all, however many
-//! addresses the name has) says the server may not be running. Its socket has the family (IPv4 or IPv6) of the address it sends
-//! to, and it tries each address the name resolves to (`localhost` may be
-//! `::1` first). The article's `socket.SOCK_DUDP` does not exist: it is
-//! `SOCK_DGRAM`.
+//! addresses the name has) says the server may not be running. Its socket
+//! has the family (IPv4 or IPv6) of the address it sends to, and it tries
+//! each address the name resolves to (`localhost` may be `::1` first). The
+//! article's `socket.SOCK_DUDP` does not exist: it is `SOCK_DGRAM`.
 //!
 //! ```text
 //! cargo run -p udp-client                              # localhost:9999

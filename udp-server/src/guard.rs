@@ -55,6 +55,13 @@ impl Refusal {
     }
 }
 
+/// A datagram not to answer: why, and whether this source was answered
+/// before it (so the log says so once, when refusing starts).
+pub struct Refused {
+    pub refusal: Refusal,
+    pub first_in_a_row: bool,
+}
+
 /// The rules above, with what they need to remember.
 pub struct Guard {
     own_address: SocketAddr,
@@ -77,9 +84,8 @@ impl Guard {
         }
     }
 
-    /// `None`: answer. `Some((refusal, first))`: do not; `first` says
-    /// whether this is the first refusal in a row for this source.
-    pub fn check(&mut self, source: SocketAddr, data: &[u8]) -> Option<(Refusal, bool)> {
+    /// `None`: answer. `Some(refused)`: do not.
+    pub fn check(&mut self, source: SocketAddr, data: &[u8]) -> Option<Refused> {
         let refusal = if self.is_own(source) {
             Refusal::OwnAddress
         } else if source.port() == 0 {
@@ -87,12 +93,18 @@ impl Guard {
         } else if data == UDP_REPLY.as_bytes() {
             Refusal::OwnReply
         } else {
-            return self.rate(source).map(|first| (Refusal::TooFast, first));
+            return self.rate(source).map(|first_in_a_row| Refused {
+                refusal: Refusal::TooFast,
+                first_in_a_row,
+            });
         };
         // The first three are per datagram and cheap to spot; log them once
         // per source and kind through the same memory as the rate.
-        let first = self.mark_refused(source);
-        Some((refusal, first))
+        let first_in_a_row = self.mark_refused(source);
+        Some(Refused {
+            refusal,
+            first_in_a_row,
+        })
     }
 
     /// Our own address: the same port, and the same IP, or any local one
@@ -166,19 +178,31 @@ mod tests {
         let mut guard = Guard::new(addr("0.0.0.0:9999"));
         assert!(matches!(
             guard.check(addr("127.0.0.1:9999"), b"x"),
-            Some((Refusal::OwnAddress, true))
+            Some(Refused {
+                refusal: Refusal::OwnAddress,
+                first_in_a_row: true
+            })
         ));
         assert!(matches!(
             guard.check(addr("127.0.0.1:9999"), b"x"),
-            Some((Refusal::OwnAddress, false))
+            Some(Refused {
+                refusal: Refusal::OwnAddress,
+                first_in_a_row: false
+            })
         ));
         assert!(matches!(
             guard.check(addr("127.0.0.1:0"), b"x"),
-            Some((Refusal::PortZero, true))
+            Some(Refused {
+                refusal: Refusal::PortZero,
+                first_in_a_row: true
+            })
         ));
         assert!(matches!(
             guard.check(addr("192.0.2.7:7"), UDP_REPLY.as_bytes()),
-            Some((Refusal::OwnReply, true))
+            Some(Refused {
+                refusal: Refusal::OwnReply,
+                first_in_a_row: true
+            })
         ));
         assert!(guard.check(addr("127.0.0.1:5000"), b"x").is_none());
     }
@@ -192,11 +216,17 @@ mod tests {
         }
         assert!(matches!(
             guard.check(fast, b"x"),
-            Some((Refusal::TooFast, true))
+            Some(Refused {
+                refusal: Refusal::TooFast,
+                first_in_a_row: true
+            })
         ));
         assert!(matches!(
             guard.check(fast, b"x"),
-            Some((Refusal::TooFast, false))
+            Some(Refused {
+                refusal: Refusal::TooFast,
+                first_in_a_row: false
+            })
         ));
         assert!(guard.check(addr("127.0.0.1:5001"), b"x").is_none());
     }

@@ -68,10 +68,10 @@ fn serve(args: &Args) -> Result<()> {
                 match guard.check(client_address, datagram) {
                     None => answer(&server_socket, datagram, client_address),
                     // 只在开始拒绝时记一行：拒绝本身不能变成刷屏的日志。
-                    Some((refusal, true)) => {
-                        esay!("不回复 {client_address}：{}", refusal.reason())
+                    Some(refused) if refused.first_in_a_row => {
+                        esay!("不回复 {client_address}：{}", refused.refusal.reason())
                     }
-                    Some((_, false)) => {}
+                    Some(_) => {}
                 }
             }
             // 例如 Windows 会把上一次 sendto 的“端口不可达”报告在这里；超过缓冲区的数据报在

@@ -58,7 +58,7 @@ const HELP: &str =
   workshop check [N] [--list] [--watch] [--hint] [--solution] [--report ADDR] [--name NAME] [--program FILE]
                                        练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它
                                        （不写 N 就是第一个还没通过的练习）
-  workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N]
+  workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N] [--svg DIR]
                                        运行基准测试，打印对比表（不写名字就全部运行，约 4 分钟）
   workshop load [ADDR] [--clients N] [--seconds N]
                                        压力测试：N 个客户端不停地连接、发送、读回复、关闭

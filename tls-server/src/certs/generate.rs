@@ -126,7 +126,7 @@ fn wait_for_other(pair: &Pair, watch: &mut Watch, started: Instant) -> Result<()
             "另一个 tls-server 正在生成 {} 和 {}，等它生成完（最多 {} 秒）……",
             pair.cert.display(),
             pair.key.display(),
-            STALE.as_secs()
+            WAIT_LIMIT.as_secs()
         );
     }
     std::thread::sleep(POLL);

@@ -372,10 +372,17 @@ impl Programs for Binaries {
     }
 }
 
-/// The most recently changed file under `path` (or `path` itself), with when.
+/// The most recently changed source file under `path` (or `path` itself),
+/// with when: Rust files and manifests only, so that a state file a program
+/// writes beside its sources (the exercises' `.progress`) is not taken for a
+/// change that needs a new build.
 fn newest_file(path: &Path) -> Option<(SystemTime, PathBuf)> {
     let metadata = fs::metadata(path).ok()?;
     if metadata.is_file() {
+        let name = path.file_name()?.to_string_lossy();
+        if !(name.ends_with(".rs") || name == "Cargo.toml") {
+            return None;
+        }
         return Some((metadata.modified().ok()?, path.to_path_buf()));
     }
     fs::read_dir(path)
