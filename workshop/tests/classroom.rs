@@ -18,6 +18,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use testkit::{Outcome, Process, Server, TempDir, binary_beside};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
+
+/// What the classroom measured (the loss figures, the firewall lines), on
+/// stderr past the test harness's capture: CI's log must show them even
+/// when every test passes.
+macro_rules! report {
+    ($($line:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($line)*);
+    }};
+}
 const TEACHER_IP: &str = "192.0.2.10";
 
 /// A teacher, `students` students and the bridge between them.
@@ -350,7 +360,7 @@ fn a_firewall_that_drops_gives_the_timeout_line_within_five_seconds() {
         took < limit + testkit::deadline::MARGIN,
         "gave up only after {took:?}"
     );
-    eprintln!(
+    report!(
         "DROP: tcp-client gave up after {took:?}: {}",
         outcome.stderr
     );
@@ -378,7 +388,7 @@ fn a_firewall_that_rejects_gives_the_refused_line() {
         outcome.stderr.contains("也可能是防火墙拒绝了连接"),
         "{outcome:?}"
     );
-    eprintln!("REJECT: {}", outcome.stderr);
+    report!("REJECT: {}", outcome.stderr);
 }
 
 // ---------------------------------------------------------------------------
@@ -425,7 +435,7 @@ fn lossy_link(room: &Classroom, number: usize) -> Option<Lossy> {
     );
     let outcome = room.run(&bridge, "nft", &[&rules]);
     assert!(outcome.status.success(), "nft: {outcome:?}");
-    eprintln!(
+    report!(
         "NOTE: this kernel has no netem (tc qdisc … netem): 20 % loss each way via nftables, without the 100 ms delay"
     );
     Some(Lossy::LossOnly)
@@ -465,7 +475,7 @@ fn count_successes(
             let last = outcome.stderr.lines().last().unwrap_or_default();
             assert_eq!(outcome.status.code(), Some(1), "{outcome:?}");
             assert!(last.starts_with("错误: "), "{outcome:?}");
-            eprintln!("LOSS: 失败的一次：{last}");
+            report!("LOSS: 失败的一次：{last}");
         }
     }
     successes
@@ -495,7 +505,7 @@ fn udp_client_gets_through_twenty_percent_loss_by_resending() {
     let percent = successes * 100 / runs;
     // Each try needs the datagram and the reply through: 0.8 × 0.8 = 64 %;
     // three tries: 1 - 0.36³ ≈ 95 %.
-    eprintln!(
+    report!(
         "LOSS: udp-client，{}：{runs} 次里成功 {successes} 次（{percent}%；三次尝试的期望约 95%）",
         lossy.describe()
     );
@@ -523,7 +533,7 @@ fn tcp_client_gets_through_twenty_percent_loss_by_itself() {
         runs,
         "收到服务器的响应: 数据已收到",
     );
-    eprintln!(
+    report!(
         "LOSS: tcp-client，{}：{runs} 次里成功 {successes} 次",
         lossy.describe()
     );
