@@ -21,7 +21,7 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use common::addr::{self, HostPort};
+use common::addr::HostPort;
 use common::cli::{Args, Usage};
 use common::deadline::Deadline;
 use common::{BUFFER_SIZE, CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, errors, say, show_bytes};
@@ -83,8 +83,10 @@ fn talk(args: &Args) -> Result<()> {
 /// client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 /// client_socket.connect(server_address)
 /// ```
-/// `server_address` 是 `localhost:9999` 这样的主机名加端口。std 的 `TcpStream` 能直接连它；
-/// common 里的 `addr::connect_tcp(server_address, IO_TIMEOUT)` 还会在连不上时说清原因。
+/// `server_address` 是 `localhost:9999` 这样的主机名加端口，`server_address.resolve()?`
+/// 给出它对应的每一个地址（`localhost` 可能先是 `::1`，而服务器可能只监听 `127.0.0.1`）。
+/// 依次用 `TcpStream::connect_timeout(&addr, IO_TIMEOUT)` 试，第一个连上的就是；
+/// 都连不上时，`errors::connect(server_address, addr, &e, IO_TIMEOUT)` 把最后一个错误说成一句中文。
 fn connect(server_address: &HostPort) -> Result<TcpStream> {
     Err(not_written("TODO 1（connect：连接服务器）").into())
 }

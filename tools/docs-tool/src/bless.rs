@@ -22,11 +22,11 @@ pub struct Expected {
     /// The line a drift is reported at: the marker above the block.
     pub line: usize,
     /// The marker that says what the block is, for example
-    /// `<!-- code: tcp-server/src/main.rs:accept -->`.
+    /// `<!-- code: chapters/tcp-server/src/main.rs:accept -->`.
     pub marker: String,
     /// What the block must be, for the message: "the code of that region".
     pub what: String,
-    /// Where the lines come from, for the diff header: `tcp-server/src/main.rs`.
+    /// Where the lines come from, for the diff header: `chapters/tcp-server/src/main.rs`.
     pub source: String,
     /// The lines, each with its line number in `source`.
     pub lines: Vec<(usize, String)>,

@@ -3,10 +3,10 @@
 /// A line diff of `expected` against `found`, each line numbered where it
 /// comes from, or `None` if they are equal. `expected_from` and `found_in`
 /// name the two sides in the header, for example
-/// `tcp-server/src/main.rs` and `docs/src/tcp.md`.
+/// `chapters/tcp-server/src/main.rs` and `docs/src/tcp.md`.
 ///
 /// ```text
-///   - expected (tcp-server/src/main.rs line)
+///   - expected (chapters/tcp-server/src/main.rs line)
 ///   + found (docs/src/tcp.md line)
 ///   -   42 | let (connection, address) = listener.accept()?;
 ///   +   88 | let (connection, addr) = listener.accept()?;

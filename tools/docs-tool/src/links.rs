@@ -29,7 +29,7 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).to_string()
 }
 
-/// `docs/src` + `../../tcp-server/src/main.rs` → `tcp-server/src/main.rs`;
+/// `docs/src` + `../../chapters/tcp-server/src/main.rs` → `chapters/tcp-server/src/main.rs`;
 /// `None` if the path climbs out of the repository.
 pub fn resolve(dir: &str, target: &str) -> Option<String> {
     let mut parts: Vec<&str> = if target.starts_with('/') {

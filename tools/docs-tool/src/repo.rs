@@ -93,7 +93,7 @@ impl Repo {
         let mut sources = Vec::new();
         for member in &workspace.members {
             collect_files(&self.root, Path::new(&member.dir), "rs", &mut sources);
-            // The Python beside a Rust listing (listings/tests/python/), quoted too.
+            // The Python beside a Rust listing (chapters/listings/tests/python/), quoted too.
             collect_files(&self.root, Path::new(&member.dir), "py", &mut sources);
         }
         sources.sort();

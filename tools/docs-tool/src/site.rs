@@ -2,7 +2,7 @@
 //! published beside the HTML, and the pages' links to them rewritten.
 //!
 //! The pages link to the code with relative paths such as
-//! `../../tcp-server/src/main.rs`, which work where the Markdown is read (a
+//! `../../chapters/tcp-server/src/main.rs`, which work where the Markdown is read (a
 //! code host, an editor). In the HTML book they climb out of the book's
 //! folder and lead nowhere. Rewriting them to a code host's address would
 //! need the network, and a classroom's Wi-Fi is the first thing to fail. So
@@ -440,8 +440,8 @@ mod tests {
 
     fn exists(path: &str) -> Option<bool> {
         match path {
-            "tcp-server/src/main.rs" | "article/README.md" | "README.md" => Some(true),
-            "" | "article" | "tcp-server" => Some(false),
+            "chapters/tcp-server/src/main.rs" | "article/README.md" | "README.md" => Some(true),
+            "" | "article" | "chapters/tcp-server" => Some(false),
             _ => None,
         }
     }
@@ -451,13 +451,13 @@ mod tests {
         let cases = [
             (
                 "tcp.html",
-                "../../tcp-server/src/main.rs",
-                Some("source/tcp-server/src/main.rs.html"),
+                "../../chapters/tcp-server/src/main.rs",
+                Some("source/chapters/tcp-server/src/main.rs.html"),
             ),
             (
                 "tcp.html",
-                "../../tcp-server/src/main.rs#L3",
-                Some("source/tcp-server/src/main.rs.html#L3"),
+                "../../chapters/tcp-server/src/main.rs#L3",
+                Some("source/chapters/tcp-server/src/main.rs.html#L3"),
             ),
             (
                 "tcp.html",
@@ -471,8 +471,8 @@ mod tests {
             ),
             (
                 "tcp.html",
-                "../../tcp-server",
-                Some("source/tcp-server/index.html"),
+                "../../chapters/tcp-server",
+                Some("source/chapters/tcp-server/index.html"),
             ),
             ("tcp.html", "../../", Some("source/index.html")),
             (
@@ -499,46 +499,45 @@ mod tests {
 
     #[test]
     fn only_href_values_are_rewritten_and_counted() {
-        let html = "<a href=\"../../tcp-server/src/main.rs\">main.rs</a> <a href=\"udp.html\">UDP</a> ../../x";
+        let html = "<a href=\"../../chapters/tcp-server/src/main.rs\">main.rs</a> <a href=\"udp.html\">UDP</a> ../../x";
         let (new, count) = rewrite_links("tcp.html", html, &exists);
         assert_eq!(count, 1);
         assert_eq!(
             new,
-            "<a href=\"source/tcp-server/src/main.rs.html\">main.rs</a> <a href=\"udp.html\">UDP</a> ../../x"
+            "<a href=\"source/chapters/tcp-server/src/main.rs.html\">main.rs</a> <a href=\"udp.html\">UDP</a> ../../x"
         );
     }
 
     #[test]
     fn pictures_outside_the_book_are_taken_from_the_published_files() {
         let exists = |path: &str| match path {
-            "workshop/charts/bench.svg" => Some(true),
+            "tools/workshop/charts/bench.svg" => Some(true),
             _ => None,
         };
-        let html =
-            "<img src=\"../../workshop/charts/bench.svg\" alt=\"图\"> <img src=\"charts/x.svg\">";
+        let html = "<img src=\"../../tools/workshop/charts/bench.svg\" alt=\"图\"> <img src=\"charts/x.svg\">";
         let (new, count) = rewrite_links("concurrency.html", html, &exists);
         assert_eq!(count, 1);
         assert_eq!(
             new,
-            "<img src=\"source/workshop/charts/bench.svg\" alt=\"图\"> <img src=\"charts/x.svg\">"
+            "<img src=\"source/tools/workshop/charts/bench.svg\" alt=\"图\"> <img src=\"charts/x.svg\">"
         );
     }
 
     #[test]
     fn source_pages_number_and_escape_every_line() {
         let page = source_page(
-            "tcp-server/src/main.rs",
+            "chapters/tcp-server/src/main.rs",
             "fn main() {\n    let x = a < b && c;\n}\n",
         );
         assert!(page.contains("<tr id=\"L2\"><td class=\"n\"><a href=\"#L2\">2</a></td><td class=\"l\">    let x = a &lt; b &amp;&amp; c;</td></tr>"), "{page}");
-        assert!(page.contains("href=\"../../../index.html\""), "{page}");
+        assert!(page.contains("href=\"../../../../index.html\""), "{page}");
         assert!(page.contains("<a href=\"main.rs\">原始文件</a>"), "{page}");
         let listing = folder_page(
-            "tcp-server",
+            "chapters/tcp-server",
             &[
-                "tcp-server/Cargo.toml".into(),
-                "tcp-server/src/main.rs".into(),
-                "tcp-client/x.rs".into(),
+                "chapters/tcp-server/Cargo.toml".into(),
+                "chapters/tcp-server/src/main.rs".into(),
+                "chapters/tcp-client/x.rs".into(),
             ],
         );
         assert!(
