@@ -8,7 +8,7 @@
 //!
 //! PEM is read with `rustls::pki_types` (the parser that replaced the
 //! archived `rustls-pemfile` crate; see `tools/certs`), after
-//! `common::files` has checked that `--ca` is a regular file of at most
+//! `certs::files` has checked that `--ca` is a regular file of at most
 //! 1 MiB: `/dev/zero` would fill memory, and a named pipe would block.
 
 use std::path::Path;
