@@ -26,8 +26,15 @@
 //! cargo run -p workshop -- check 2 --hint     # a hint for exercise 2
 //! cargo run -p workshop -- check --watch      # check again on every save
 //! ```
+//!
+//! And the teacher's board of who is stuck where (see `board/`):
+//!
+//! ```text
+//! cargo run -p workshop -- board              # listens on 0.0.0.0:7878
+//! ```
 
 mod bench;
+mod board;
 mod chart;
 mod check;
 mod crowd;
@@ -58,6 +65,9 @@ const HELP: &str =
   workshop check [N] [--list] [--watch] [--hint] [--solution] [--report ADDR] [--name NAME] [--program FILE]
                                        练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它
                                        （不写 N 就是第一个还没通过的练习）
+  workshop board [ADDR] [--state FILE] [--plain] [--export FILE.csv]
+                                       老师的看板：学生检查时加上 --report，投屏上就是一张表，
+                                       谁卡在哪个练习的哪一步（默认监听 0.0.0.0:7878，按 Ctrl-C 停止）
   workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N] [--svg DIR]
                                        运行基准测试，打印对比表（不写名字就全部运行，约 4 分钟）
   workshop load [ADDR] [--clients N] [--seconds N]
@@ -88,8 +98,12 @@ const HELP: &str =
   --watch         check：每次保存文件就重新检查，通过了就换下一个练习
   --hint          check：给一条提示；再要一次，给得更多
   --solution      check：显示参考答案（练习通过之后再看，收获更大）
-  --report ADDR   check：每通过一个练习，就告诉老师的 threaded-server 一声（和 --name 一起用）
-  --name NAME     check：告诉老师时用的名字
+  --report ADDR   check：每检查一次，就把结果（第几个练习、通过了还是卡在第几步）告诉老师的看板
+                  （workshop board 的地址，和 --name 一起用）；看板暂时连不上时，结果先记下，下次一起发
+  --name NAME     check：告诉老师时用的名字（最多 16 列：8 个汉字或 16 个字母）
+  --state FILE    board：看板的状态文件，默认 exercises/.board-state；重新启动看板会接着用它
+  --plain         board：不在原处重画表格，每次有变化就在下面再打印一遍（终端不支持重画时自动这样）
+  --export FILE   board：把看板的状态写成 CSV（Excel 能打开），然后退出
   --program FILE  check：检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用）
   -h, --help      显示本帮助并退出
 
@@ -98,7 +112,8 @@ const HELP: &str =
   cargo run -p workshop -- tcp udp
   cargo run -p workshop -- check
   cargo run -p workshop -- check 2 --hint
-  cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明
+  cargo run -p workshop -- board
+  cargo run -p workshop -- check --watch --report 192.168.1.23:7878 --name 小明
   cargo run --release -p workshop -- bench
   cargo run --release -p workshop -- bench shapes
   cargo run --release -p workshop -- bench --svg docs/src/images
@@ -132,6 +147,16 @@ fn main() -> ExitCode {
     // `check` has options of its own: it reads the rest of the line itself.
     let result = match args.split_first() {
         Some((first, rest)) if first == "check" => check::main(rest),
+        // The board's normal end is Ctrl-C; it says so itself, and exits 0.
+        Some((first, rest)) if first == "board" => {
+            return match board::main(rest) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    esay!("错误: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         _ => parse(&args).and_then(run),
     };
     if process_runner::is_cancelled() {

@@ -32,7 +32,7 @@ mod learner;
 mod outcome;
 mod peers;
 pub mod progress;
-mod report;
+pub mod report;
 mod run;
 mod watch;
 
@@ -54,7 +54,7 @@ pub struct Request {
     pub watch: bool,
     pub hint: bool,
     pub solution: bool,
-    /// `--report ADDR --name NAME`: tell the teacher's threaded-server.
+    /// `--report ADDR --name NAME`: tell the teacher's board.
     pub report: Option<report::Reporter>,
     /// `--program FILE`: check a program built elsewhere (the answer keys).
     pub program: Option<PathBuf>,
@@ -145,10 +145,10 @@ fn reporter(report: Option<String>, name: Option<String>) -> Result<Option<repor
             Ok(Some(report::Reporter::new(addr, &name)?))
         }
         (Some(_), None) => bail!(
-            "--report 要和 --name 一起用，老师才知道是谁完成的，例如 --report 192.168.1.23:9999 --name 小明"
+            "--report 要和 --name 一起用，老师才知道是谁，例如 --report 192.168.1.23:7878 --name 小明"
         ),
         (None, Some(_)) => bail!(
-            "--name 是给 --report 用的：写上老师的 threaded-server 的地址，例如 --report 192.168.1.23:9999 --name 小明"
+            "--name 是给 --report 用的：写上老师的看板的地址，例如 --report 192.168.1.23:7878 --name 小明"
         ),
     }
 }

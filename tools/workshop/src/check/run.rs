@@ -12,7 +12,9 @@ use super::exercises::{EXERCISES, Exercise};
 use super::learner::Ctx;
 use super::outcome::{self, Stop};
 use super::progress::Progress;
+use super::report::CheckRun;
 use super::{Request, command, heading, peers};
+use crate::board::protocol::Verdict;
 use crate::programs;
 
 /// What every check of a run shares, found once.
@@ -39,22 +41,35 @@ pub fn check_once(
     progress: &mut Progress,
 ) -> Result<bool> {
     let tools = prepare()?;
-    let passed = check_exercise(exercise, request.program.as_deref(), &tools)?;
+    let ran = check_exercise(exercise, request.program.as_deref(), &tools)?;
+    let passed = ran == Ran::Passed;
     if passed {
         after_pass(exercise, request, progress)?;
     } else {
         after_failure(exercise);
     }
+    report(exercise, request, ran);
     Ok(passed)
 }
 
+/// How one check run of an exercise ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// Every check passed or was skipped.
+    Passed,
+    /// Stopped at this check (1 is the first); 0: it did not compile.
+    Failed { step: usize },
+    /// A check could not run (not the learner's doing): nothing to report.
+    Broken,
+}
+
 /// Builds (unless `program` is given) and checks `exercise`, printing a
-/// line per check; true if every check passed or was skipped.
+/// line per check.
 pub fn check_exercise(
     exercise: &'static Exercise,
     program: Option<&Path>,
     tools: &Tools,
-) -> Result<bool> {
+) -> Result<Ran> {
     heading(&format!(
         "练习 {}：{}（原文「{}」）",
         exercise.number, exercise.title, exercise.section
@@ -68,7 +83,7 @@ pub fn check_exercise(
         Some(program) => program.to_path_buf(),
         None => match build(exercise)? {
             Some(program) => program,
-            None => return Ok(false),
+            None => return Ok(Ran::Failed { step: 0 }),
         },
     };
     let ctx = Ctx {
@@ -86,14 +101,35 @@ pub fn check_exercise(
             return Err(process_runner::Error::Cancelled.into());
         }
         outcome::print(index + 1, total, check.what, &result);
-        if result.is_err() {
+        if let Err(stop) = result {
             for (later, check) in exercise.checks.iter().enumerate().skip(index + 1) {
                 outcome::print_not_run(later + 1, total, check.what);
             }
-            return Ok(false);
+            return Ok(match stop {
+                Stop::Broken(_) => Ran::Broken,
+                _ => Ran::Failed { step: index + 1 },
+            });
         }
     }
-    Ok(true)
+    Ok(Ran::Passed)
+}
+
+/// `--report`: tells the teacher's board how this run ended.
+pub fn report(exercise: &Exercise, request: &Request, ran: Ran) {
+    let Some(reporter) = &request.report else {
+        return;
+    };
+    let verdict = match ran {
+        Ran::Passed => Verdict::Passed,
+        Ran::Failed { step } => Verdict::Failed { step },
+        Ran::Broken => return,
+    };
+    reporter.send(&CheckRun {
+        exercise: exercise.number,
+        verdict,
+        mistake: None,
+        attempts: None,
+    });
 }
 
 /// `cargo build -p exercises --bin exN`: the program's path, or `None`
@@ -165,12 +201,6 @@ pub fn after_pass(exercise: &Exercise, request: &Request, progress: &mut Progres
         exercise.solution,
         command(&format!("{number} --solution"))
     );
-    if let Some(reporter) = &request.report {
-        reporter.send(&reporter.line(exercise));
-        if request.program.is_none() && progress.all_passed() {
-            reporter.send(&reporter.all_done(EXERCISES.len()));
-        }
-    }
     if request.program.is_some() {
         return Ok(());
     }

@@ -63,7 +63,8 @@ fn check(
     progress: &mut Progress,
     tools: &Tools,
 ) -> Result<bool> {
-    let passed = run::check_exercise(exercise, None, tools)?;
+    let ran = run::check_exercise(exercise, None, tools)?;
+    let passed = ran == run::Ran::Passed;
     if passed {
         run::after_pass(exercise, request, progress)?;
     } else {
@@ -73,6 +74,7 @@ fn check(
             command(&format!("{} --hint", exercise.number))
         );
     }
+    run::report(exercise, request, ran);
     Ok(passed)
 }
 
