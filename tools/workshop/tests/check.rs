@@ -17,7 +17,7 @@
 //! fingerprint to write down.
 //!
 //! And what a learner meets: hints, the answer on request, the list, the
-//! finishing message, a report to the teacher's threaded-server, and a clear
+//! finishing message (reports to the teacher's board are in board.rs), and a clear
 //! ✗ (never a stack of noise) for a program that prints nothing, prints the
 //! wrong line, panics or hangs; nothing left running, also after Ctrl-C.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
@@ -374,30 +374,6 @@ fn passing_is_remembered_listed_and_celebrated() {
     let done = check_in(&dir, &[], &[]);
     assert!(done.status.success(), "{done:#?}");
     assert!(done.stdout.contains("全部 7 个练习都通过了！"), "{done:#?}");
-}
-
-#[test]
-fn a_finished_exercise_is_told_to_the_teachers_threaded_server() {
-    let Some(threaded) = testkit::binary_beside(WORKSHOP, "threaded-server") else {
-        return;
-    };
-    let teacher = testkit::Server::start(&threaded, &["127.0.0.1:0"]);
-    let run = check(&[
-        "1",
-        "--program",
-        solution(1).to_str().unwrap(),
-        "--report",
-        &teacher.arg(),
-        "--name",
-        "小明",
-    ]);
-    assert!(run.status.success(), "{run:#?}");
-    assert!(run.stdout.contains("已经告诉老师"), "{}", run.stdout);
-    let line = teacher.process.stdout_line("收到来自");
-    assert!(
-        line.ends_with("的数据: 小明 完成了练习 1（TCP 服务器）"),
-        "{line}"
-    );
 }
 
 #[test]
