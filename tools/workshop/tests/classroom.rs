@@ -599,3 +599,392 @@ fn a_certificate_made_for_the_teachers_ip_with_name_succeeds() {
     );
     assert_eq!(lines[1], "收到服务器的响应: 数据已收到");
 }
+
+// ---------------------------------------------------------------------------
+// The teacher's board: `workshop board` on the teacher's laptop, real
+// `workshop check --report` runs on the students', and a hostile student.
+
+/// One `workshop check` run: building (a no-op here) and its steps.
+const CHECK_RUN: std::time::Duration =
+    testkit::deadline::BUILD.saturating_add(testkit::deadline::STEP.saturating_mul(10));
+
+/// The port the board listens on by default. Fixed ports are safe here:
+/// the teacher's namespace is this test's own, nothing else listens in it.
+const BOARD_PORT: u16 = 7878;
+
+/// `workshop check ARGS` run in student `number`'s namespace, its progress
+/// (and board file) in `dir`, with `env` set.
+fn student_check(
+    room: &Classroom,
+    number: usize,
+    dir: &TempDir,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Outcome {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    let mut command = Command::new("ip");
+    command
+        .args(Classroom::inside(&room.student(number), WORKSHOP, &all))
+        .env("WORKSHOP_PROGRESS", dir.join("progress"));
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let label = format!("student {number}: workshop check");
+    let running =
+        process_runner::Running::start(&mut command, &label, process_runner::Output::Keep).unwrap();
+    match running.wait(CHECK_RUN) {
+        Ok(finished) => finished.into(),
+        Err(e) => panic!("{label} {args:?}: {e}"),
+    }
+}
+
+/// The line a check printed about its report to the board.
+fn board_line(run: &Outcome) -> String {
+    run.stdout
+        .lines()
+        .find(|l| l.contains("看板"))
+        .unwrap_or_else(|| panic!("no line about the board: {run:#?}"))
+        .to_string()
+}
+
+/// The board, started (again) in the teacher's namespace from `state`.
+fn start_board(room: &Classroom, state: &str) -> Server {
+    let board = room.server(
+        &room.teacher(),
+        WORKSHOP,
+        &["board", "--plain", "--state", state],
+    );
+    assert_eq!(
+        board.addr.to_string(),
+        format!("0.0.0.0:{BOARD_PORT}"),
+        "the board listens on every interface, on its default port"
+    );
+    board
+}
+
+/// Ctrl-C to the board (`ip netns exec` runs it in its own process), then
+/// everything it printed.
+fn stop_board(board: Server) -> Outcome {
+    let sent = Command::new("kill")
+        .args(["-INT", &board.process.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let outcome = board.process.finish();
+    assert_eq!(outcome.status.code(), Some(0), "{outcome:#?}");
+    outcome
+}
+
+/// The last table the board printed, between its `=====` lines.
+fn last_table(stdout: &str) -> Vec<String> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let start = lines
+        .iter()
+        .rposition(|l| l.starts_with("===== 看板"))
+        .unwrap_or_else(|| panic!("no table in {stdout}"));
+    lines[start..]
+        .iter()
+        .skip(1)
+        .take_while(|l| **l != "=====")
+        .map(|l| l.to_string())
+        .collect()
+}
+
+/// The row whose name column is `name`: the name and each cell.
+fn table_row(table: &[String], name: &str) -> Vec<String> {
+    let rows: Vec<&String> = table
+        .iter()
+        .filter(|l| l.split("  ").next() == Some(name))
+        .collect();
+    assert_eq!(rows.len(), 1, "one row {name:?} in {table:#?}");
+    rows[0].split_whitespace().map(String::from).collect()
+}
+
+/// `N分`: the minutes on the current exercise (the only thing in the
+/// table that depends on how fast this machine is).
+fn is_minutes(cell: &str) -> bool {
+    cell.strip_suffix('分')
+        .is_some_and(|n| n.parse::<u32>().is_ok())
+}
+
+/// The cells of a row except the minutes, which are checked by is_minutes.
+fn cells(row: &[String]) -> Vec<&str> {
+    row.iter()
+        .map(String::as_str)
+        .filter(|c| !is_minutes(c))
+        .collect()
+}
+
+#[test]
+fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
+    let Some(hostile) = program("board-hostile") else {
+        return;
+    };
+    let (Some(solution1), Some(solution2), Some(fixture)) = (
+        program("solution-ex1"),
+        program("solution-ex2"),
+        program("check-fixture"),
+    ) else {
+        return;
+    };
+    let Some(room) = Classroom::build(4) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI: the classroom could not be built (see the skip note)"
+        );
+        return;
+    };
+    let dirs: Vec<TempDir> = (1..=3)
+        .map(|n| TempDir::new(&format!("classroom-board-student{n}")))
+        .collect();
+    let teacher_dir = TempDir::new("classroom-board-teacher");
+    let state = teacher_dir.file("board-state");
+    let board_addr = format!("{TEACHER_IP}:{BOARD_PORT}");
+    let report = |name: &'static str| -> Vec<String> {
+        ["--report", &board_addr, "--name", name]
+            .map(String::from)
+            .to_vec()
+    };
+    let with = |args: &[&str], extra: &[String]| -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string())
+            .chain(extra.iter().cloned())
+            .collect()
+    };
+
+    // 小刚 checks before the teacher has started the board: the report is kept.
+    let late_args = with(&["1", "--program", &solution1], &report("小刚"));
+    let late_args: Vec<&str> = late_args.iter().map(String::as_str).collect();
+    let late = student_check(&room, 3, &dirs[2], &late_args, &[]);
+    assert!(late.status.success(), "{late:#?}");
+    let kept = board_line(&late);
+    assert!(
+        kept.starts_with(&format!(
+            "没能告诉老师的看板（无法连接到 {board_addr}: 连接被拒绝"
+        )),
+        "{kept}"
+    );
+    assert!(
+        kept.ends_with(
+            "这次的结果记下了（还有 1 份没送到），下次检查时一起发送；检查的结果不受影响"
+        ),
+        "{kept}"
+    );
+
+    // The teacher starts the board; it says where students reach it.
+    let board = start_board(&room, &state);
+    assert_eq!(
+        board.process.stdout_line("其他电脑可以连接"),
+        format!("其他电脑可以连接：{board_addr}（网卡 eth0）")
+    );
+    assert_eq!(
+        board.process.stdout_line("学生检查时运行"),
+        format!(
+            "学生检查时运行：cargo run -p workshop -- check --watch --report {board_addr} --name 你的名字"
+        )
+    );
+
+    // Its columns are the checker's exercises: count them from its titles.
+    let titles = board.process.stdout_line("学生  ");
+    let exercise_count = titles
+        .split_whitespace()
+        .filter(|w| w.parse::<usize>().is_ok())
+        .count();
+    assert!(exercise_count > 0, "{titles}");
+
+    // The hostile student floods the board with connections…
+    let flood = room.start(&room.student(4), &hostile, &[&board_addr, "flood"]);
+    flood.stdout_line("flooding");
+    // …while 小明 (a right program) and 小红 (exercise 2's usual first
+    // attempt, a client that reads once) check and report.
+    let read_once = [("WORKSHOP_FIXTURE", "read-once-client")];
+    let checks = [
+        (
+            1,
+            with(&["1", "--program", &solution1], &report("小明")),
+            &[][..],
+        ),
+        (
+            2,
+            with(&["2", "--program", &fixture], &report("小红")),
+            &read_once[..],
+        ),
+    ];
+    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let running: Vec<_> = checks
+            .iter()
+            .map(|(n, args, env)| {
+                let (room, dir) = (&room, &dirs[n - 1]);
+                scope.spawn(move || {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    student_check(room, *n, dir, &args, env)
+                })
+            })
+            .collect();
+        running.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert!(outcomes[0].status.success(), "{:#?}", outcomes[0]);
+    assert_eq!(
+        board_line(&outcomes[0]),
+        format!("已经告诉老师的看板（{board_addr}）：练习 1 通过了")
+    );
+    assert_eq!(outcomes[1].status.code(), Some(1), "{:#?}", outcomes[1]);
+    assert_eq!(
+        board_line(&outcomes[1]),
+        format!("已经告诉老师的看板（{board_addr}）：练习 2 第 2 步没通过")
+    );
+
+    // The flood ends (its own reports could not get through it either).
+    drop(flood);
+    // The hostile student forges 小明's name and claims every exercise…
+    let hostile_run = |args: &[&str]| -> Vec<String> {
+        let mut all = vec![board_addr.as_str()];
+        all.extend_from_slice(args);
+        let outcome = room.run(&room.student(4), &hostile, &all);
+        assert!(outcome.status.success(), "{outcome:#?}");
+        outcome.stdout.lines().map(String::from).collect()
+    };
+    let exercises = exercise_count.to_string();
+    let forged = hostile_run(&["forge", "小明", &exercises]);
+    assert_eq!(forged.len(), exercise_count, "{forged:#?}");
+    assert!(
+        forged.iter().all(|l| l.starts_with("ok seq=")),
+        "{forged:#?}"
+    );
+    // …sends a name that would clear the teacher's screen…
+    assert!(hostile_run(&["control"])[0].starts_with("ok seq=1 token="));
+    // …makes up names (a computer adds at most three)…
+    let names = hostile_run(&["names"]);
+    assert!(names[0].starts_with("ok seq=1 token="), "{names:#?}");
+    assert_eq!(
+        names[1..],
+        vec!["refused seq=1 why=too-many-names".to_string(); 9]
+    );
+    // …a line with no end, one byte at a time, and a burst.
+    assert_eq!(hostile_run(&["long"]), ["refused seq=- why=too-long"]);
+    let slow = hostile_run(&["slow"]);
+    let seconds: f64 = slow[0]
+        .strip_prefix("closed after ")
+        .and_then(|s| s.strip_suffix(" s"))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{slow:?}"));
+    let limit = common::IO_TIMEOUT.as_secs_f64();
+    assert!(
+        seconds >= limit && seconds < limit + testkit::deadline::MARGIN.as_secs_f64(),
+        "the slow sender was cut off after {seconds} s"
+    );
+    let burst = hostile_run(&["burst"]);
+    assert!(
+        burst.iter().any(|l| l.starts_with("busy seq=")),
+        "{burst:#?}"
+    );
+
+    // The teacher stops the board: its last table counts what it refused.
+    let first_run = stop_board(board);
+    let table = last_table(&first_run.stdout);
+    let refused = table
+        .iter()
+        .find(|l| l.starts_with("挡下的："))
+        .unwrap_or_else(|| panic!("{table:#?}"));
+    for what in ["连接太多", "报告太快", "名字太多", "格式不对", "超时"] {
+        let count = refused
+            .split(&format!("{what} "))
+            .nth(1)
+            .and_then(|rest| rest.split('、').next())
+            .and_then(|n| n.parse::<u64>().ok());
+        assert!(count.is_some_and(|n| n > 0), "{what} in {refused}");
+    }
+    assert!(refused.starts_with("挡下的：192.0.2.24 "), "{refused}");
+    for event in [
+        "[看板] “小明”又从 192.0.2.24 报告，却没有这个名字的令牌：另起一行，标为（另一台）",
+        "[看板] 新的名字：“\\x1b[2J坏\\r人\\x07”（192.0.2.24）",
+    ] {
+        assert!(
+            first_run.stdout.lines().any(|l| l == event),
+            "{event} in {}",
+            first_run.stdout
+        );
+    }
+    report!("BOARD before the restart:\n{}", table.join("\n"));
+
+    // Started again from its state file: 小明's token from before still
+    // holds, and 小刚's kept report arrives with his next one.
+    let board = start_board(&room, &state);
+    board.process.stdout_line("（接着上次的 5 行）");
+    let again: Vec<Outcome> = std::thread::scope(|scope| {
+        let runs: Vec<_> = [(1, "小明"), (3, "小刚")]
+            .into_iter()
+            .map(|(n, name)| {
+                let args = with(&["2", "--program", &solution2], &report(name));
+                let (room, dir) = (&room, &dirs[n - 1]);
+                scope.spawn(move || {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    student_check(room, n, dir, &args, &[])
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(
+        board_line(&again[0]),
+        format!("已经告诉老师的看板（{board_addr}）：练习 2 通过了")
+    );
+    assert_eq!(
+        board_line(&again[1]),
+        format!("已经告诉老师的看板（{board_addr}）：练习 2 通过了；之前没送到的 1 份也送到了")
+    );
+
+    let last_run = stop_board(board);
+    let table = last_table(&last_run.stdout);
+    report!(
+        "BOARD at the end of the classroom test:\n{}",
+        table.join("\n")
+    );
+    let untouched = |n: usize| vec!["·"; n];
+    let expect = |name: &str, cells_expected: Vec<&str>| {
+        let row = table_row(&table, name);
+        assert_eq!(cells(&row), cells_expected, "{name}: {row:?}");
+        let minutes = row.iter().filter(|c| is_minutes(c)).count();
+        let working = cells_expected.last() != Some(&"全部通过");
+        assert_eq!(minutes, usize::from(working), "{name}: {row:?}");
+    };
+    let n = exercise_count;
+    expect(
+        "小明",
+        [vec!["小明", "✓", "✓"], untouched(n - 2), vec!["3"]].concat(),
+    );
+    expect(
+        "小红",
+        [vec!["小红", "·", "✗2·1"], untouched(n - 2), vec!["2"]].concat(),
+    );
+    expect(
+        "小明（另一台）",
+        [vec!["小明（另一台）"], vec!["✓"; n], vec!["全部通过"]].concat(),
+    );
+    expect(
+        "\\x1b[2J坏\\r人\\x07",
+        [
+            vec!["\\x1b[2J坏\\r人\\x07", "✓"],
+            untouched(n - 1),
+            vec!["2"],
+        ]
+        .concat(),
+    );
+    expect(
+        "甲1",
+        [vec!["甲1", "✓"], untouched(n - 1), vec!["2"]].concat(),
+    );
+    expect(
+        "小刚",
+        [vec!["小刚", "✓", "✓"], untouched(n - 2), vec!["3"]].concat(),
+    );
+    // Six rows between the column titles and the lines under the table.
+    let titles = table.iter().position(|l| l.starts_with("学生  ")).unwrap();
+    let under = table.iter().position(|l| l.starts_with("卡住的")).unwrap();
+    assert_eq!(under - titles - 1, 6, "{table:#?}");
+    assert_eq!(
+        table[under],
+        "卡住的：练习 2 第 2 步（回复一个字节一个字节地到达）：1 人"
+    );
+}

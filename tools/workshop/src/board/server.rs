@@ -125,6 +125,10 @@ struct Connection {
     ended: bool,
     /// Stop reading: a line was too long, or there were too many.
     refusing: bool,
+    /// Tokens given on this connection, by name: a check's first report
+    /// goes with the ones it kept while it had no token yet, all without
+    /// one; after the first, the others are the same sender's.
+    given: HashMap<String, String>,
 }
 
 /// Everything the loop owns.
@@ -227,6 +231,8 @@ impl Server {
             self.end_rest_if_due(now);
             self.after_round(now);
         }
+        // The counts may have changed since the screen last got them.
+        self.show();
         let saved = self.store.finish(self.generation, Duration::from_secs(2));
         self.screen.finish(closing(saved), Duration::from_secs(2));
         Ok(())
@@ -319,6 +325,7 @@ impl Server {
                 output: Vec::new(),
                 ended: false,
                 refusing: false,
+                given: HashMap::new(),
             },
         );
     }
@@ -388,7 +395,7 @@ impl Server {
                 self.refuse_rest(connection, Why::Malformed);
                 return;
             }
-            let reply = self.answer(&line[..end], connection.source);
+            let reply = self.answer(&line[..end], connection);
             connection.replies.push_back(reply);
         }
         if connection.partial.len() > LONGEST_LINE {
@@ -410,9 +417,10 @@ impl Server {
 
     /// The reply to one line, and the generation that must be saved before
     /// it is sent (0: at once).
-    fn answer(&mut self, line: &[u8], address: IpAddr) -> (u64, String) {
+    fn answer(&mut self, line: &[u8], connection: &mut Connection) -> (u64, String) {
         let now = Instant::now();
-        let report = match Report::parse(line) {
+        let address = connection.source;
+        let mut report = match Report::parse(line) {
             Ok(report) => report,
             Err((seq, why)) => {
                 self.source(address, now).refused.malformed += 1;
@@ -425,8 +433,14 @@ impl Server {
             self.counts_changed = true;
             return (0, Reply::Busy { seq: report.seq }.to_string());
         }
+        if report.token.is_none() {
+            report.token = connection.given.get(&report.name).cloned();
+        }
         match self.table.store(&report, address, now_unix()) {
             Ok(stored) => {
+                connection
+                    .given
+                    .insert(report.name.clone(), stored.token.clone());
                 if !stored.again {
                     self.generation += 1;
                     self.table_changed = true;

@@ -107,7 +107,10 @@ impl Table {
         if !fits {
             return Err(Why::Exercise);
         }
-        let (row, added) = match self.row_with_token(report) {
+        let known = self
+            .row_with_token(report)
+            .or_else(|| self.twin_from(report, source));
+        let (row, added) = match known {
             Some(row) => (row, false),
             None => (self.add_row(report, source)?, true),
         };
@@ -132,6 +135,16 @@ impl Table {
         self.rows
             .iter()
             .position(|row| row.token == token && row.name == report.name)
+    }
+
+    /// A marked row of this name that this address added: a sender that
+    /// does not keep its token (a raw socket) stays in one marked row
+    /// instead of adding one per report. The first row of a name is never
+    /// found this way; it takes its token.
+    fn twin_from(&self, report: &Report, source: IpAddr) -> Option<usize> {
+        self.rows
+            .iter()
+            .position(|row| row.twin && row.name == report.name && row.source == source)
     }
 
     fn add_row(&mut self, report: &Report, source: IpAddr) -> Result<usize, Why> {
@@ -440,10 +453,16 @@ mod tests {
         assert!(other.added && table.rows[1].twin);
         assert_ne!(other.token, first.token);
         assert_eq!(table.rows[0].cells[2], Cell::Untouched);
+        // Again without a token from there: the same marked row.
+        let again = table.store(&report("小明", 2, 1, Verdict::Passed), ip(24), 175);
+        assert_eq!(again.map(|s| (s.row, s.added)), Ok((1, false)));
+        // And without a token from the first row's own address: marked too.
+        let lost = table.store(&report("小明", 1, 1, Verdict::Passed), ip(21), 176);
+        assert_eq!(lost.map(|s| (s.row, s.added)), Ok((2, true)));
         // A token is good only for its own name.
         let mut stolen = report("小红", 1, 1, Verdict::Passed);
         stolen.token = Some(first.token);
-        assert!(table.store(&stolen, ip(24), 180).unwrap().added);
+        assert!(table.store(&stolen, ip(25), 180).unwrap().added);
     }
 
     #[test]
