@@ -36,6 +36,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use common::addr::HostPort;
+use common::cli::{Args, Usage};
 use common::{errors, say};
 
 use crate::check::command;
@@ -48,6 +49,38 @@ pub use store::write_whole;
 /// students are on other machines), and the port of the Rust Book's own
 /// web server chapter.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:7878";
+
+/// `workshop board …`.
+pub const USAGE: Usage = Usage {
+    program: "workshop board",
+    about: "老师的看板：学生检查时加上 --report，投屏上就是一张表，谁卡在哪个练习的哪一步、犯的是哪个常见错误",
+    arguments: &[(
+        "[HOST:PORT]",
+        "看板监听的地址，默认 0.0.0.0:7878（所有网卡：学生在别的电脑上）",
+    )],
+    options: &[
+        (
+            "--state FILE",
+            "看板的状态文件，默认 exercises/.board-state；每次有变化就整个重写，重新启动看板会接着用它",
+        ),
+        (
+            "--plain",
+            "不在原处重画表格，每次有变化就在下面再打印一遍（终端不支持重画、输出不是终端时自动这样）",
+        ),
+        (
+            "--export FILE",
+            "把看板的状态文件写成 CSV（Excel 能打开），然后退出；不启动看板",
+        ),
+    ],
+    notes: &[
+        "按 Ctrl-C 停止看板。学生的命令看板启动时会打印出来：cargo run -p workshop -- check --watch --report 老师的IP:7878 --name 名字。",
+    ],
+    examples: &[
+        "cargo run -p workshop -- board",
+        "cargo run -p workshop -- board 0.0.0.0:9000 --plain",
+        "cargo run -p workshop -- board --export 成绩.csv",
+    ],
+};
 
 /// What `workshop board …` asked for.
 #[derive(Debug, Default)]
@@ -66,9 +99,9 @@ fn state_path(request: &Request) -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("exercises").join(".board-state"))
 }
 
-/// `workshop board …`; `Ok(true)` when it ran (a board ends with Ctrl-C).
-pub fn main(words: &[String]) -> Result<bool> {
-    let request = parse(words)?;
+/// `workshop board …`; it ends with Ctrl-C.
+pub fn main(args: &Args) -> Result<()> {
+    let request = parse(args)?;
     let state = state_path(&request);
     if let Some(to) = &request.export {
         let rows = store::export(&state, to, registry::steps(), now_unix())?;
@@ -77,7 +110,7 @@ pub fn main(words: &[String]) -> Result<bool> {
             to.display(),
             state.display()
         );
-        return Ok(true);
+        return Ok(());
     }
     let table = store::load(&state, registry::steps())?;
     let addr: HostPort = request.addr.as_deref().unwrap_or(DEFAULT_ADDR).parse()?;
@@ -97,8 +130,7 @@ pub fn main(words: &[String]) -> Result<bool> {
             )
         };
         vec![said]
-    })?;
-    Ok(true)
+    })
 }
 
 /// The line above the table, and the lines printed once at the start: the
@@ -150,25 +182,13 @@ fn introduction(bound: SocketAddr, state: &std::path::Path, rows: usize) -> (Str
     (header, intro)
 }
 
-fn parse(words: &[String]) -> Result<Request> {
-    let mut request = Request::default();
-    let mut words = words.iter();
-    while let Some(word) = words.next() {
-        let mut value = |option: &str| match words.next() {
-            Some(value) => Ok(value.clone()),
-            None => bail!("选项 {option} 后面缺少值（运行 workshop --help 查看用法）"),
-        };
-        match word.as_str() {
-            "--state" => request.state = Some(PathBuf::from(value("--state")?)),
-            "--export" => request.export = Some(PathBuf::from(value("--export")?)),
-            "--plain" => request.plain = true,
-            option if option.starts_with('-') => {
-                bail!("board 不认识选项 {option}（运行 workshop --help 查看用法）")
-            }
-            addr if request.addr.is_none() => request.addr = Some(addr.to_string()),
-            extra => bail!("board 只要一个地址，多了“{extra}”（运行 workshop --help 查看用法）"),
-        }
-    }
+fn parse(args: &Args) -> Result<Request> {
+    let request = Request {
+        addr: args.rest().first().cloned(),
+        state: args.option("--state").map(PathBuf::from),
+        plain: args.flag("--plain"),
+        export: args.option("--export").map(PathBuf::from),
+    };
     if request.export.is_some() && (request.addr.is_some() || request.plain) {
         bail!("--export 只是把看板的状态文件写成 CSV，不启动看板：不要和地址、--plain 一起用");
     }
@@ -186,23 +206,27 @@ pub fn now_unix() -> u64 {
 mod tests {
     use super::*;
 
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
+    fn parse_line(line: &str) -> Result<Request> {
+        let words = line.split_whitespace().map(std::ffi::OsString::from);
+        match USAGE.parse(words)? {
+            common::cli::Parsed::Run(args) => parse(&args),
+            common::cli::Parsed::Help => bail!("help"),
+        }
     }
 
     #[test]
     fn options_are_read_and_mistakes_get_one_line() {
-        let request = parse(&words("0.0.0.0:9000 --plain --state s")).unwrap();
+        let request = parse_line("0.0.0.0:9000 --plain --state s").unwrap();
         assert_eq!(request.addr.as_deref(), Some("0.0.0.0:9000"));
         assert!(request.plain);
         assert_eq!(request.state, Some(PathBuf::from("s")));
         for (line, said) in [
-            ("--frob", "board 不认识选项 --frob"),
-            ("a:1 b:2", "board 只要一个地址"),
+            ("--frob", "不认识的选项 --frob"),
+            ("a:1 b:2", "多余的参数 \"b:2\""),
             ("--export x.csv --plain", "不启动看板"),
             ("--state", "缺少值"),
         ] {
-            let error = parse(&words(line)).unwrap_err().to_string();
+            let error = parse_line(line).unwrap_err().to_string();
             assert!(error.contains(said), "{line}: {error}");
         }
     }
