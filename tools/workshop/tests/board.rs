@@ -66,6 +66,7 @@ fn report_line(run: &Outcome) -> &str {
 }
 
 /// Sends report lines as a student's check does and returns the replies.
+#[cfg(target_os = "linux")]
 fn send(addr: SocketAddr, lines: &[String]) -> Vec<String> {
     let mut stream = TcpStream::connect_timeout(&addr, testkit::PATIENCE).unwrap();
     stream.set_read_timeout(Some(testkit::PATIENCE)).unwrap();
@@ -79,6 +80,7 @@ fn send(addr: SocketAddr, lines: &[String]) -> Vec<String> {
 }
 
 /// The last table a board printed (plain mode), between its `=====` lines.
+#[cfg(unix)]
 fn last_table(stdout: &str) -> Vec<String> {
     let lines: Vec<&str> = stdout.lines().collect();
     let start = lines
@@ -93,6 +95,7 @@ fn last_table(stdout: &str) -> Vec<String> {
 }
 
 /// The table row of `name` (the name, then the cells), split on spaces.
+#[cfg(unix)]
 fn row(table: &[String], name: &str) -> Vec<String> {
     let line = table
         .iter()

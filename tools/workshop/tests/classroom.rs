@@ -612,31 +612,120 @@ const CHECK_RUN: std::time::Duration =
 /// the teacher's namespace is this test's own, nothing else listens in it.
 const BOARD_PORT: u16 = 7878;
 
-/// `workshop check ARGS` run in student `number`'s namespace, its progress
-/// (and board file) in `dir`, with `env` set.
-fn student_check(
-    room: &Classroom,
+/// A student's laptop for `workshop check`: their own copy of some
+/// exercise files, and their own build folder.
+///
+/// Every student of a real class has a checkout of their own. Here they
+/// share this one, so each check runs in a mount namespace of its own
+/// (`unshare --mount`, inside the student's network namespace): the
+/// student's files are bind-mounted over the exercises they wrote, and the
+/// build folder is an overlay whose changes go to the student's folder.
+/// The check itself runs unchanged: it builds the student's file with cargo
+/// and checks that, as on a real laptop, and nothing outside the namespace
+/// (the repository, the shared `target/`, other tests) sees any of it.
+struct Laptop {
     number: usize,
-    dir: &TempDir,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> Outcome {
-    let mut all = vec!["check"];
-    all.extend_from_slice(args);
-    let mut command = Command::new("ip");
-    command
-        .args(Classroom::inside(&room.student(number), WORKSHOP, &all))
-        .env("WORKSHOP_PROGRESS", dir.join("progress"));
-    for (name, value) in env {
-        command.env(name, value);
+    dir: TempDir,
+    /// (the student's file, the exercise file it stands for)
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Laptop {
+    fn new(number: usize, files: &[(&str, &str)]) -> Laptop {
+        let dir = TempDir::new(&format!("classroom-board-student{number}"));
+        let root = repository();
+        let mut own = Vec::new();
+        for (name, (text, exercise)) in files.iter().enumerate() {
+            let path = dir.join(&format!("own{name}.rs"));
+            std::fs::write(&path, text).unwrap();
+            own.push((path, root.join(exercise)));
+        }
+        for folder in ["upper", "work"] {
+            std::fs::create_dir(dir.join(folder)).unwrap();
+        }
+        Laptop {
+            number,
+            dir,
+            files: own,
+        }
     }
-    let label = format!("student {number}: workshop check");
-    let running =
-        process_runner::Running::start(&mut command, &label, process_runner::Output::Keep).unwrap();
-    match running.wait(CHECK_RUN) {
-        Ok(finished) => finished.into(),
-        Err(e) => panic!("{label} {args:?}: {e}"),
+
+    /// `workshop check ARGS` on this laptop, its progress (and board file)
+    /// in the laptop's folder.
+    fn check(&self, room: &Classroom, args: &[&str]) -> Outcome {
+        let target = target_dir();
+        let mut script = format!(
+            "set -e; mount -t overlay overlay -o lowerdir={t},upperdir={u},workdir={w} {t}",
+            t = target.display(),
+            u = self.dir.join("upper").display(),
+            w = self.dir.join("work").display(),
+        );
+        for (own, exercise) in &self.files {
+            script += &format!("; mount --bind {} {}", own.display(), exercise.display());
+        }
+        script += "; exec \"$@\"";
+        let mut inner = vec![
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ];
+        inner.push(WORKSHOP);
+        inner.push("check");
+        inner.extend_from_slice(args);
+        let mut command = Command::new("ip");
+        command
+            .args(Classroom::inside(
+                &room.student(self.number),
+                "unshare",
+                &inner,
+            ))
+            .env("WORKSHOP_PROGRESS", self.dir.join("progress"));
+        let label = format!("student {}: workshop check", self.number);
+        let running =
+            process_runner::Running::start(&mut command, &label, process_runner::Output::Keep)
+                .unwrap();
+        match running.wait(CHECK_RUN) {
+            Ok(finished) => finished.into(),
+            Err(e) => panic!("{label} {args:?}: {e}"),
+        }
     }
+}
+
+/// The repository's root (the workshop lives in tools/workshop).
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The build folder the workshop binary was built into (`target/`).
+fn target_dir() -> PathBuf {
+    let exe = std::fs::canonicalize(WORKSHOP).unwrap();
+    let profile = exe.parent().unwrap();
+    profile.parent().unwrap().to_path_buf()
+}
+
+/// The text of an answer key, as a student who got it right wrote it.
+fn answer_key(name: &str) -> String {
+    let path = repository().join("tools/workshop/solutions").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Exercise 2's usual first attempt: the answer key with its `read_reply`
+/// replaced by the article's single `recv(1024)`.
+fn read_once_client() -> String {
+    let key = answer_key("ex2_tcp_client.rs");
+    let start = key
+        .find("fn read_reply(")
+        .expect("the answer key has read_reply");
+    let end = start + key[start..].find("\n}\n").expect("read_reply ends") + 3;
+    let once = "fn read_reply(server: &mut impl Read) -> io::Result<Vec<u8>> {\n    \
+                let mut data = [0; BUFFER_SIZE];\n    \
+                let received = server.read(&mut data)?;\n    \
+                Ok(data[..received].to_vec())\n}\n";
+    format!("{}{once}{}", &key[..start], &key[end..])
 }
 
 /// The line a check printed about its report to the board.
@@ -721,13 +810,9 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
     let Some(hostile) = program("board-hostile") else {
         return;
     };
-    let (Some(solution1), Some(solution2), Some(fixture)) = (
-        program("solution-ex1"),
-        program("solution-ex2"),
-        program("check-fixture"),
-    ) else {
+    if !has_tool("unshare", &["--version"]) {
         return;
-    };
+    }
     let Some(room) = Classroom::build(4) else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -735,28 +820,24 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
         );
         return;
     };
-    let dirs: Vec<TempDir> = (1..=3)
-        .map(|n| TempDir::new(&format!("classroom-board-student{n}")))
-        .collect();
+    let (ex1, ex2) = ("exercises/ex1_tcp_server.rs", "exercises/ex2_tcp_client.rs");
+    let (right1, right2) = (
+        answer_key("ex1_tcp_server.rs"),
+        answer_key("ex2_tcp_client.rs"),
+    );
+    // 小明 and 小刚 wrote both exercises right; 小红's exercise 2 reads once.
+    let xiaoming = Laptop::new(1, &[(&right1, ex1), (&right2, ex2)]);
+    let xiaohong = Laptop::new(2, &[(&read_once_client(), ex2)]);
+    let xiaogang = Laptop::new(3, &[(&right1, ex1), (&right2, ex2)]);
     let teacher_dir = TempDir::new("classroom-board-teacher");
     let state = teacher_dir.file("board-state");
     let board_addr = format!("{TEACHER_IP}:{BOARD_PORT}");
-    let report = |name: &'static str| -> Vec<String> {
-        ["--report", &board_addr, "--name", name]
-            .map(String::from)
-            .to_vec()
-    };
-    let with = |args: &[&str], extra: &[String]| -> Vec<String> {
-        args.iter()
-            .map(|a| a.to_string())
-            .chain(extra.iter().cloned())
-            .collect()
+    let check = |laptop: &Laptop, exercise: &str, name: &str| {
+        laptop.check(&room, &[exercise, "--report", &board_addr, "--name", name])
     };
 
     // 小刚 checks before the teacher has started the board: the report is kept.
-    let late_args = with(&["1", "--program", &solution1], &report("小刚"));
-    let late_args: Vec<&str> = late_args.iter().map(String::as_str).collect();
-    let late = student_check(&room, 3, &dirs[2], &late_args, &[]);
+    let late = check(&xiaogang, "1", "小刚");
     assert!(late.status.success(), "{late:#?}");
     let kept = board_line(&late);
     assert!(
@@ -798,31 +879,13 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
     flood.stdout_line("flooding");
     // …while 小明 (a right program) and 小红 (exercise 2's usual first
     // attempt, a client that reads once) check and report.
-    let read_once = [("WORKSHOP_FIXTURE", "read-once-client")];
-    let checks = [
-        (
-            1,
-            with(&["1", "--program", &solution1], &report("小明")),
-            &[][..],
-        ),
-        (
-            2,
-            with(&["2", "--program", &fixture], &report("小红")),
-            &read_once[..],
-        ),
-    ];
     let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
-        let running: Vec<_> = checks
-            .iter()
-            .map(|(n, args, env)| {
-                let (room, dir) = (&room, &dirs[n - 1]);
-                scope.spawn(move || {
-                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                    student_check(room, *n, dir, &args, env)
-                })
-            })
-            .collect();
-        running.into_iter().map(|r| r.join().unwrap()).collect()
+        let xiaoming = scope.spawn(|| check(&xiaoming, "1", "小明"));
+        let xiaohong = scope.spawn(|| check(&xiaohong, "2", "小红"));
+        [xiaoming, xiaohong]
+            .into_iter()
+            .map(|run| run.join().unwrap())
+            .collect()
     });
     assert!(outcomes[0].status.success(), "{:#?}", outcomes[0]);
     assert_eq!(
@@ -830,9 +893,11 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
         format!("已经告诉老师的看板（{board_addr}）：练习 1 通过了")
     );
     assert_eq!(outcomes[1].status.code(), Some(1), "{:#?}", outcomes[1]);
+    // The step the checker stopped her at, and the mistake it recognised.
+    let (stuck_step, mistake) = failed_step(&outcomes[1]);
     assert_eq!(
         board_line(&outcomes[1]),
-        format!("已经告诉老师的看板（{board_addr}）：练习 2 第 2 步没通过")
+        format!("已经告诉老师的看板（{board_addr}）：练习 2 第 {stuck_step} 步没通过")
     );
 
     // The flood ends (its own reports could not get through it either).
@@ -913,18 +978,12 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
     let board = start_board(&room, &state);
     board.process.stdout_line("（接着上次的 5 行）");
     let again: Vec<Outcome> = std::thread::scope(|scope| {
-        let runs: Vec<_> = [(1, "小明"), (3, "小刚")]
+        let xiaoming = scope.spawn(|| check(&xiaoming, "2", "小明"));
+        let xiaogang = scope.spawn(|| check(&xiaogang, "2", "小刚"));
+        [xiaoming, xiaogang]
             .into_iter()
-            .map(|(n, name)| {
-                let args = with(&["2", "--program", &solution2], &report(name));
-                let (room, dir) = (&room, &dirs[n - 1]);
-                scope.spawn(move || {
-                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                    student_check(room, n, dir, &args, &[])
-                })
-            })
-            .collect();
-        runs.into_iter().map(|r| r.join().unwrap()).collect()
+            .map(|run| run.join().unwrap())
+            .collect()
     });
     assert_eq!(
         board_line(&again[0]),
@@ -954,9 +1013,15 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
         "小明",
         [vec!["小明", "✓", "✓"], untouched(n - 2), vec!["3"]].concat(),
     );
+    let stuck_cell = format!("✗{stuck_step}·1");
     expect(
         "小红",
-        [vec!["小红", "·", "✗2·1"], untouched(n - 2), vec!["2"]].concat(),
+        [
+            vec!["小红", "·", stuck_cell.as_str()],
+            untouched(n - 2),
+            vec!["2"],
+        ]
+        .concat(),
     );
     expect(
         "小明（另一台）",
@@ -983,8 +1048,32 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
     let titles = table.iter().position(|l| l.starts_with("学生  ")).unwrap();
     let under = table.iter().position(|l| l.starts_with("卡住的")).unwrap();
     assert_eq!(under - titles - 1, 6, "{table:#?}");
-    assert_eq!(
-        table[under],
-        "卡住的：练习 2 第 2 步（回复一个字节一个字节地到达）：1 人"
+    let stuck = &table[under];
+    assert!(
+        stuck.starts_with(&format!("卡住的：练习 2 第 {stuck_step} 步（")),
+        "{stuck}"
     );
+    assert!(stuck.ends_with("：1 人"), "{stuck}");
+    if let Some(mistake) = mistake {
+        assert!(stuck.contains(&format!("“{mistake}”")), "{stuck}");
+    }
+    assert!(
+        table[under + 1].starts_with("✓ 通过"),
+        "one line stuck: {table:#?}"
+    );
+}
+
+/// The step (`✗ 2/3 …`) a failed check stopped at, and the name of the
+/// known mistake it recognised (`常见错误：NAME（ID）`), if it names one.
+fn failed_step(run: &Outcome) -> (usize, Option<String>) {
+    let step = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("✗ ")?.split('/').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no ✗ line: {run:#?}"));
+    let mistake = run.stdout.lines().find_map(|l| {
+        let named = l.trim_start().strip_prefix("常见错误：")?;
+        Some(named.rsplit_once('（')?.0.to_string())
+    });
+    (step, mistake)
 }
