@@ -11,7 +11,8 @@
 //! ```
 //!
 //! A report carries only what the check knows about the run: the exercise,
-//! passed or the step that failed (0: it did not compile), the known
+//! passed or the step that failed (0: it did not compile; `result=todo`:
+//! the step's TODO is not written yet), the known
 //! mistake's id if one was recognised, how many times this exercise was
 //! checked, how many seconds ago the check ran (a report kept while the
 //! board was away arrives late; a duration needs no shared clock), the
@@ -51,6 +52,11 @@ pub enum Verdict {
     Passed,
     /// Stopped at this step: 1 is the first check, 0 the build.
     Failed {
+        step: usize,
+    },
+    /// Stopped at this step because its TODO is not written yet: the
+    /// student is working through the exercise, not stuck.
+    Unwritten {
         step: usize,
     },
 }
@@ -152,6 +158,7 @@ impl Report {
         match self.verdict {
             Verdict::Passed => line += " result=pass",
             Verdict::Failed { step } => line += &format!(" result=fail step={step}"),
+            Verdict::Unwritten { step } => line += &format!(" result=todo step={step}"),
         }
         if let Some(mistake) = &self.mistake {
             line += &format!(" mistake={mistake}");
@@ -206,6 +213,10 @@ impl Report {
             (Some("pass"), None) => Verdict::Passed,
             (Some("fail"), Some(step)) => match number::<usize>(step) {
                 Some(step) => Verdict::Failed { step },
+                None => return refuse(Why::Malformed),
+            },
+            (Some("todo"), Some(step)) => match number::<usize>(step) {
+                Some(step) => Verdict::Unwritten { step },
                 None => return refuse(Why::Malformed),
             },
             _ => return refuse(Why::Malformed),
@@ -415,6 +426,21 @@ mod tests {
         }
         let long = format!("{good}{}", " ".repeat(LONGEST_LINE));
         assert_eq!(Report::parse(long.as_bytes()), Err((None, Why::TooLong)));
+    }
+
+    #[test]
+    fn a_step_not_written_yet_has_a_word_of_its_own() {
+        let writing = Report {
+            verdict: Verdict::Unwritten { step: 1 },
+            mistake: None,
+            ..report()
+        };
+        let line = writing.line();
+        assert!(
+            line.contains(" ex=2 result=todo step=1 attempts=2 "),
+            "{line}"
+        );
+        assert_eq!(Report::parse(line.as_bytes()), Ok(writing));
     }
 
     #[test]

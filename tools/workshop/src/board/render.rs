@@ -107,7 +107,7 @@ pub fn frame(view: &View) -> Vec<Line> {
     }
     lines.extend(stuck_lines(view.table).into_iter().map(|l| plain(&l)));
     lines.push(plain(
-        "✓ 通过  ✗2·3 第 2 步没过、第 3 次检查（第 0 步是编译）  · 还没做  （另一台）名字先被别的电脑用了",
+        "✓ 通过  ✗2·3 第 2 步没过，第 3 次检查（0 步：编译）  写1·2 第 1 步的 TODO 还没写  · 没做  （另一台）名字被用过",
     ));
     if let Some((first, others)) = view.refused.split_first() {
         let others = if others.is_empty() {
@@ -183,14 +183,17 @@ pub fn cell_text(state: &Cell) -> String {
     match state {
         Cell::Untouched => "·".to_string(),
         Cell::Passed { .. } => "✓".to_string(),
-        Cell::Failed { step, attempts, .. } => {
-            let attempts = if *attempts > 99 {
-                "99+".to_string()
-            } else {
-                attempts.to_string()
-            };
-            format!("✗{step}·{attempts}")
-        }
+        Cell::Failed { step, attempts, .. } => format!("✗{step}·{}", count(*attempts)),
+        Cell::Writing { step, attempts, .. } => format!("写{step}·{}", count(*attempts)),
+    }
+}
+
+/// A number of attempts in at most three columns.
+fn count(attempts: u32) -> String {
+    if attempts > 99 {
+        "99+".to_string()
+    } else {
+        attempts.to_string()
     }
 }
 
@@ -277,6 +280,9 @@ pub fn cell_words(state: &Cell) -> String {
     match state {
         Cell::Untouched => String::new(),
         Cell::Passed { attempts, .. } => format!("通过（检查了 {attempts} 次）"),
+        Cell::Writing { step, attempts, .. } => {
+            format!("第 {step} 步的 TODO 还没写（检查了 {attempts} 次）")
+        }
         Cell::Failed {
             step,
             attempts,

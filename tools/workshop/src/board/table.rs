@@ -41,6 +41,12 @@ pub enum Cell {
         attempts: u32,
         at: u64,
     },
+    /// Stopped at a step whose TODO is not written yet: still writing.
+    Writing {
+        step: usize,
+        attempts: u32,
+        at: u64,
+    },
 }
 
 /// What a student is working on: an exercise, since when.
@@ -101,7 +107,7 @@ impl Table {
         let steps = self.steps.get(report.exercise.wrapping_sub(1));
         let fits = match (steps, report.verdict) {
             (Some(_), Verdict::Passed) => true,
-            (Some(&steps), Verdict::Failed { step }) => step <= steps,
+            (Some(&steps), Verdict::Failed { step } | Verdict::Unwritten { step }) => step <= steps,
             (None, _) => false,
         };
         if !fits {
@@ -188,13 +194,17 @@ impl Row {
                     None => Current::AllPassed { since: at },
                 });
             }
-            Verdict::Failed { step } => {
+            Verdict::Failed { step } | Verdict::Unwritten { step } => {
                 if !matches!(self.cells[index], Cell::Passed { .. }) {
-                    self.cells[index] = Cell::Failed {
-                        step,
-                        attempts: report.attempts,
-                        mistake: report.mistake.clone(),
-                        at,
+                    let attempts = report.attempts;
+                    self.cells[index] = match report.verdict {
+                        Verdict::Unwritten { .. } => Cell::Writing { step, attempts, at },
+                        _ => Cell::Failed {
+                            step,
+                            attempts,
+                            mistake: report.mistake.clone(),
+                            at,
+                        },
                     };
                 }
                 let already = matches!(self.current,
@@ -288,6 +298,9 @@ impl Table {
                     Cell::Passed { attempts, at } => {
                         text += &format!("cell {index} {exercise} pass {attempts} {at}\n");
                     }
+                    Cell::Writing { step, attempts, at } => {
+                        text += &format!("cell {index} {exercise} todo {step} {attempts} {at}\n");
+                    }
                     Cell::Failed {
                         step,
                         attempts,
@@ -335,6 +348,11 @@ impl Table {
             "pass" => Cell::Passed {
                 attempts: u32::try_from(number(3)?).ok()?,
                 at: number(4)?,
+            },
+            "todo" => Cell::Writing {
+                step: usize::try_from(number(3)?).ok()?,
+                attempts: u32::try_from(number(4)?).ok()?,
+                at: number(5)?,
             },
             "fail" => Cell::Failed {
                 step: usize::try_from(number(3)?).ok()?,
@@ -509,6 +527,14 @@ mod tests {
             })
         );
         assert!(table.rows[0].stuck().is_none());
+        // A step whose TODO is not written yet is work in progress, not a failure.
+        let writing = report("b", 1, 1, Verdict::Unwritten { step: 1 });
+        table.store(&writing, ip(2), 1300).unwrap();
+        assert!(matches!(
+            table.rows[1].cells[0],
+            Cell::Writing { step: 1, .. }
+        ));
+        assert!(table.rows[1].stuck().is_none());
     }
 
     #[test]
@@ -537,8 +563,15 @@ mod tests {
         table
             .store(&report("小明", 1, 3, Verdict::Passed), ip(21), 60)
             .unwrap();
+        table
+            .store(
+                &report("小红", 1, 1, Verdict::Unwritten { step: 2 }),
+                ip(22),
+                70,
+            )
+            .unwrap();
         let text = table.to_text();
-        assert_eq!(text.lines().count(), 5, "{text}");
+        assert_eq!(text.lines().count(), 7, "{text}");
         let back = Table::from_text(&text, STEPS.to_vec()).unwrap();
         assert_eq!(back, table);
         // A registry with one exercise fewer drops that column's cells.

@@ -249,6 +249,7 @@ impl KeptFile {
             let (result, step) = match kept.verdict {
                 Verdict::Passed => ("pass", "-".to_string()),
                 Verdict::Failed { step } => ("fail", step.to_string()),
+                Verdict::Unwritten { step } => ("todo", step.to_string()),
             };
             text += &format!(
                 "kept {} {} {} {result} {step} {} {}\n",
@@ -302,6 +303,9 @@ fn parse_kept(words: &[&str]) -> Option<Kept> {
         "fail" => Verdict::Failed {
             step: step.parse().ok()?,
         },
+        "todo" => Verdict::Unwritten {
+            step: step.parse().ok()?,
+        },
         _ => return None,
     };
     Some(Kept {
@@ -350,6 +354,9 @@ fn describe(run: &CheckRun) -> String {
         Verdict::Passed => format!("练习 {} 通过了", run.exercise),
         Verdict::Failed { step: 0 } => format!("练习 {} 没编译过", run.exercise),
         Verdict::Failed { step } => format!("练习 {} 第 {step} 步没通过", run.exercise),
+        Verdict::Unwritten { step } => {
+            format!("练习 {} 第 {step} 步的 TODO 还没写", run.exercise)
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub enum Ran {
     Passed,
     /// Stopped at this check (1 is the first); 0: it did not compile.
     Failed { step: usize },
+    /// Stopped at this check because its TODO still says “还没写”.
+    Unwritten { step: usize },
     /// A check could not run (not the learner's doing): nothing to report.
     Broken,
 }
@@ -107,6 +109,9 @@ pub fn check_exercise(
             }
             return Ok(match stop {
                 Stop::Broken(_) => Ran::Broken,
+                Stop::Failed(failed) if failed.seen.contains("还没写：") => {
+                    Ran::Unwritten { step: index + 1 }
+                }
                 _ => Ran::Failed { step: index + 1 },
             });
         }
@@ -122,6 +127,7 @@ pub fn report(exercise: &Exercise, request: &Request, ran: Ran) {
     let verdict = match ran {
         Ran::Passed => Verdict::Passed,
         Ran::Failed { step } => Verdict::Failed { step },
+        Ran::Unwritten { step } => Verdict::Unwritten { step },
         Ran::Broken => return,
     };
     reporter.send(&CheckRun {
