@@ -66,7 +66,6 @@ fn report_line(run: &Outcome) -> &str {
 }
 
 /// Sends report lines as a student's check does and returns the replies.
-#[cfg(target_os = "linux")]
 fn send(addr: SocketAddr, lines: &[String]) -> Vec<String> {
     let mut stream = TcpStream::connect_timeout(&addr, testkit::PATIENCE).unwrap();
     stream.set_read_timeout(Some(testkit::PATIENCE)).unwrap();
@@ -435,7 +434,6 @@ fn blocked_in_pipe_write(pid: u32) -> bool {
     })
 }
 
-#[cfg(target_os = "linux")]
 fn report(seq: u64, name: &str, token: Option<&str>) -> String {
     format!(
         "report v=1 seq={seq} ex=1 result=fail step=1 attempts={seq} age=0 token={} name={name}",
@@ -453,4 +451,79 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The board's port also answers a browser: the same table as a web page,
+/// which a real Chromium loads and shows, every name escaped.
+#[test]
+fn a_browser_gets_the_same_table_as_a_web_page() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let dir = TempDir::new("board-web");
+    let teacher = board(&dir.file("state"));
+    let addr = teacher.addr;
+    let pass = report(1, "小明", None).replace("result=fail step=1", "result=pass");
+    for (line, name) in [
+        (pass, "小明"),
+        (
+            report(1, "<img src=x onerror=1>", None),
+            "<img src=x onerror=1>",
+        ),
+    ] {
+        let replies = send(addr, &[line]);
+        assert!(
+            replies[0].starts_with("ok seq=1 token="),
+            "{name}: {replies:?}"
+        );
+    }
+    let profile = TempDir::new("board-web-chromium");
+    let mut command = Command::new(&chromium);
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        &format!("--user-data-dir={}", profile.path().display()),
+        "--dump-dom",
+        &format!("http://{addr}/"),
+    ]);
+    let running = Running::start(&mut command, "chromium", Output::Keep).unwrap();
+    let finished = running.wait(testkit::PATIENCE.saturating_mul(2)).unwrap();
+    assert!(finished.status.success(), "{:?}", finished.stderr);
+    let dom = finished.stdout.join("\n");
+    assert!(dom.contains(
+        "<tr><td>小明</td><td class=\"passed\" title=\"通过（检查了 1 次）\">✓</td><td class=\"untouched\" title=\"\">·</td>"
+    ), "{dom}");
+    assert!(
+        dom.contains("<tr><td>&lt;img src=x onerror=1&gt;</td><td class=\"failed\""),
+        "{dom}"
+    );
+    assert!(!dom.contains("<img"), "a name became markup: {dom}");
+    assert!(
+        dom.contains("<p class=\"stuck\">卡住的：练习 1 第 1 步（"),
+        "{dom}"
+    );
+}
+
+/// The first of the usual names of Chromium that runs here.
+fn chromium() -> Option<String> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(String::from);
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI: Chromium is not installed"
+        );
+        testkit::skip("Chromium is not installed (apt-get install chromium fonts-noto-cjk)");
+    }
+    found
 }

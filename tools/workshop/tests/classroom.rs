@@ -865,6 +865,10 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
             "学生检查时运行：cargo run -p workshop -- check --watch --report {board_addr} --name 你的名字"
         )
     );
+    assert_eq!(
+        board.process.stdout_line("用浏览器投影"),
+        format!("用浏览器投影也行：http://{board_addr}/（每 5 秒刷新）")
+    );
 
     // Its columns are the checker's exercises: count them from its titles.
     let titles = board.process.stdout_line("学生  ");

@@ -13,7 +13,8 @@
 //! - [`table`]: who is who (names and tokens), the cells, the state file's text;
 //! - [`server`]: the event loop that takes reports, with its limits;
 //! - [`store`]: the state written whole after each change, and the CSV export;
-//! - [`render`], [`text`], [`screen`]: the table on the projector;
+//! - [`render`], [`text`], [`screen`]: the table on the projector; [`web`]:
+//!   the same table as a web page on the same port;
 //! - [`registry`]: the exercises and steps, from the checker's own list.
 //!
 //! ```text
@@ -30,6 +31,7 @@ mod server;
 mod store;
 mod table;
 pub mod text;
+mod web;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -169,6 +171,7 @@ fn introduction(bound: SocketAddr, state: &std::path::Path, rows: usize) -> (Str
     };
     let student = command(&format!("--watch --report {shown} --name 你的名字"));
     intro.push(format!("学生检查时运行：{student}"));
+    intro.push(format!("用浏览器投影也行：http://{shown}/（每 5 秒刷新）"));
     let kept = if rows > 0 {
         format!("（接着上次的 {rows} 行）")
     } else {

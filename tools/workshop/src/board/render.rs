@@ -65,7 +65,7 @@ impl Refusals {
         self.connections + self.too_fast + self.names + self.malformed + self.timed_out
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         let parts = [
             ("连接太多", self.connections),
             ("报告太快", self.too_fast),

@@ -44,6 +44,7 @@ use super::screen::{Screen, Snapshot};
 use super::store::{self, Saved, Store};
 use super::table::Table;
 use super::text::escape;
+use super::web;
 
 /// Connections one address may have open at once.
 pub const CONNECTIONS_PER_COMPUTER: usize = 4;
@@ -125,6 +126,8 @@ struct Connection {
     ended: bool,
     /// Stop reading: a line was too long, or there were too many.
     refusing: bool,
+    /// A browser's request (`GET …`), not a student's check.
+    browser: bool,
     /// Tokens given on this connection, by name: a check's first report
     /// goes with the ones it kept while it had no token yet, all without
     /// one; after the first, the others are the same sender's.
@@ -325,6 +328,7 @@ impl Server {
                 output: Vec::new(),
                 ended: false,
                 refusing: false,
+                browser: false,
                 given: HashMap::new(),
             },
         );
@@ -388,6 +392,13 @@ impl Server {
     /// Answers each whole line in `partial`; refuses a line that grows too
     /// long before its line break, and the lines past the limit.
     fn take_lines(&mut self, connection: &mut Connection) {
+        if connection.lines == 0 && web::is_http(&connection.partial) {
+            connection.browser = true;
+        }
+        if connection.browser {
+            self.take_request(connection);
+            return;
+        }
         while let Some(end) = connection.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = connection.partial.drain(..=end).collect();
             connection.lines += 1;
@@ -401,6 +412,36 @@ impl Server {
         if connection.partial.len() > LONGEST_LINE {
             self.refuse_rest(connection, Why::TooLong);
         }
+    }
+
+    /// A browser's request, once its head is complete: the page (or, past
+    /// the address's allowance, a "come back in a second").
+    fn take_request(&mut self, connection: &mut Connection) {
+        let head = &connection.partial;
+        let complete =
+            head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n");
+        if !complete {
+            if head.len() > web::LONGEST_REQUEST {
+                self.source(connection.source, Instant::now())
+                    .refused
+                    .malformed += 1;
+                connection.refusing = true;
+                connection.ended = true;
+            }
+            return;
+        }
+        let now = Instant::now();
+        let response = if self.source(connection.source, now).allow_report(now) {
+            let refused = store::ranked(self.sources.values().map(|s| s.refused.clone()));
+            web::respond(head, &self.table, &refused, now_unix())
+        } else {
+            self.source(connection.source, now).refused.too_fast += 1;
+            b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+        };
+        connection.output.extend_from_slice(&response);
+        connection.partial.clear();
+        connection.refusing = true;
+        connection.ended = true;
     }
 
     /// One refusal, then nothing more is read from this connection.

@@ -42,15 +42,15 @@ pub fn load(path: &Path, steps: Vec<usize>) -> Result<Table> {
 }
 
 /// Writes `text` to `path` whole: a temporary file beside it (named after
-/// this process, so two programs never write the same one), flushed to
-/// the disk, then renamed over `path`.
+/// this process, so two programs never write the same one), then renamed
+/// over `path`. Not forced to the disk (`sync_all`) each time: on a laptop
+/// busy building, that can take seconds, and a report must be confirmed
+/// within its 5 seconds; the rename alone already means no program ever
+/// reads a half-written file.
 pub fn write_whole(path: &Path, text: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = fs::File::create(&temporary).and_then(|mut file| {
-        file.write_all(text)?;
-        file.sync_all()
-    });
+    let written = fs::File::create(&temporary).and_then(|mut file| file.write_all(text));
     match written.and_then(|()| fs::rename(&temporary, path)) {
         Ok(()) => Ok(()),
         Err(e) => {
