@@ -17,7 +17,7 @@ use anyhow::{Result, bail};
 use common::say;
 use process_runner::{Output, Running, deadline};
 
-use crate::chart::{self, Bar, Chart};
+use crate::chart::{self, Axis, Bar, Chart};
 use crate::load;
 use crate::programs;
 
@@ -118,6 +118,7 @@ fn requests_chart(rates: &[(&str, f64, u64)], clients: usize, seconds: u64) -> C
         measure: format!(
             "{clients} 个客户端不停地连接、发送、读回复、关闭，每个服务器 {seconds} 秒，同一次运行"
         ),
+        axis: Axis::of("请求/秒"),
         bars: rates
             .iter()
             .map(|(label, per_second, _)| Bar {

@@ -17,7 +17,7 @@ use common::say;
 use process_runner::{Output, Running, Stream, TempDir, deadline};
 
 use crate::bench::{self, STARTUP, ratio_at_most};
-use crate::chart::{self, Bar, Chart};
+use crate::chart::{self, Axis, Bar, Chart};
 use crate::programs;
 use crate::system;
 
@@ -85,6 +85,7 @@ fn handshake_chart(results: &[Measured], seconds: u64) -> Chart {
         measure: format!(
             "openssl s_time -new，每个服务器 {seconds} 秒，同一份 ECDSA P-256 证书，同一次运行"
         ),
+        axis: Axis::of("µs（每次握手的 CPU 时间）"),
         bars: results
             .iter()
             .filter_map(|result| {

@@ -51,6 +51,9 @@
     const MIN_LABEL_PX = 12;
     // Rounding in layout: a box may end half a pixel past its column.
     const SLACK = 1;
+    // A code span in a table this short and without spaces (an option, a
+    // file name) must not be broken over two lines.
+    const SHORT_CODE = 24;
 
     const layout = [];
     const counts = {elements: 0, labels: 0, pictures: 0};
@@ -125,6 +128,14 @@
                 layout.push(describe(element) + ' is ' + element.scrollWidth + ' px wide in a ' + element.clientWidth
                     + ' px box: its right part is hidden until scrolled sideways (only code blocks and diagrams may scroll)');
                 reported.push(element);
+            }
+        }
+        // A name, option or number in a table broken over two lines
+        // ("-" / "-threads") reads as two things.
+        for (const code of main.querySelectorAll('td code, th code')) {
+            const text = code.textContent;
+            if (/^[\x21-\x7e]+$/.test(text) && text.length <= SHORT_CODE && code.getClientRects().length > 1) {
+                layout.push(describe(code) + ' in a table is broken over two lines');
             }
         }
         for (const svg of main.querySelectorAll('svg')) {
