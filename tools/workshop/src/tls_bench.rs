@@ -51,7 +51,9 @@ pub fn run(seconds: u64, svg: Option<&Path>) -> Result<bool> {
     let mut results = vec![measure_tls_server(dir.path(), seconds)?];
     match bench::python() {
         Some(python) => results.push(measure_python(python, dir.path(), seconds)?),
-        None => say!("跳过原文风格的 Python 服务器：这台机器上没有 python3"),
+        None => say!(
+            "跳过原文风格的 Python 服务器：这台机器上没有 Python 3（python3、python 或 py -3）"
+        ),
     }
     results.push(measure_s_server(dir.path(), seconds)?);
 
@@ -152,7 +154,7 @@ fn measure_tls_server(dir: &Path, seconds: u64) -> Result<Measured> {
     time_handshakes("tls-server", &server, &addr.to_string(), dir, seconds)
 }
 
-fn measure_python(python: &str, dir: &Path, seconds: u64) -> Result<Measured> {
+fn measure_python(python: &Path, dir: &Path, seconds: u64) -> Result<Measured> {
     let script = bench::article_script("tls_server.py");
     let args = [
         script.as_str(),
