@@ -12,7 +12,6 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection};
@@ -27,7 +26,8 @@ enum End {
     CloseNotify,
     /// FIN without `close_notify`, as Python's `close()` does.
     Fin,
-    /// A reset (SO_LINGER 0), as a cut cable or an attacker can.
+    /// A reset (SO_LINGER 0), as an attacker in the middle can.
+    #[cfg(target_os = "linux")]
     Reset,
 }
 
@@ -72,8 +72,9 @@ fn finish(mut tls: ServerConnection, mut tcp: TcpStream, end: End) {
             }
         }
         End::Fin => {}
+        #[cfg(target_os = "linux")]
         End::Reset => socket2::SockRef::from(&tcp)
-            .set_linger(Some(Duration::ZERO))
+            .set_linger(Some(std::time::Duration::ZERO))
             .unwrap(),
     }
     // Dropped here: FIN, or RST for End::Reset.
