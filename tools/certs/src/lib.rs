@@ -41,6 +41,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
+use common::show::show_path;
 use common::addr::HostPort;
 use common::{esay, say};
 use rustls::client::verify_server_name;
@@ -133,7 +134,7 @@ pub fn choose<'a>(
         }
         bail!(
             "--cert 和 --key 都是 {}：生成的证书和私钥要放在两个文件里，请给它们不同的名字",
-            files.cert.display()
+            show_path(&files.cert)
         );
     }
     let made = generate::ensure_pair(&files.cert, &files.key, &files.names)?;
@@ -185,7 +186,7 @@ fn certificate_name(raw: &str) -> Result<String> {
 
 /// A certificate without its key or a key without its certificate.
 fn half_pair(found: &Path, missing: &Path) -> String {
-    let (found, missing) = (found.display(), missing.display());
+    let (found, missing) = (show_path(&found), show_path(&missing));
     let place = if missing.to_string() == DEFAULT_CERT || missing.to_string() == DEFAULT_KEY {
         "当前目录里"
     } else {
@@ -212,7 +213,7 @@ pub fn load(files: &CertFiles) -> Result<(Vec<CertificateDer<'static>>, PrivateK
     let Some(server_cert) = chain.first() else {
         bail!(
             "证书文件 {} 里没有证书（找不到 -----BEGIN CERTIFICATE-----）{}：--cert 要指向 PEM 格式的证书",
-            cert.display(),
+            show_path(&cert),
             mix_up(&cert_pem, Wanted::Cert)
         );
     };
@@ -237,7 +238,7 @@ fn cannot_read(problem: &FileProblem, path: &Path, wanted: Wanted) -> anyhow::Er
     match problem {
         FileProblem::Missing => anyhow!(
             "找不到{what}文件 {}：请检查 {option} 的路径（两个选项都不给时，tls-server 会在当前目录生成 server.crt 和 server.key）",
-            path.display()
+            show_path(&path)
         ),
         problem => {
             anyhow!(problem.explain(what, path, &format!("{option} 要指向 PEM 格式的{what}文件")))
@@ -248,7 +249,7 @@ fn cannot_read(problem: &FileProblem, path: &Path, wanted: Wanted) -> anyhow::Er
 /// A file that was read but is not valid PEM.
 fn not_pem(error: &pem::Error, path: &Path, wanted: Wanted) -> anyhow::Error {
     let (what, _) = wanted.words();
-    let path = path.display();
+    let path = show_path(&path);
     match error {
         pem::Error::Io(e) => anyhow!("无法读取{what}文件 {path}：{e}"),
         // pem::Error 的原话会把 PEM 行打印成一串字节数字，对学习者没有帮助。
@@ -261,7 +262,7 @@ fn not_pem(error: &pem::Error, path: &Path, wanted: Wanted) -> anyhow::Error {
 fn no_key(path: &Path, pem: &[u8]) -> anyhow::Error {
     anyhow!(
         "私钥文件 {} 里没有可用的私钥（需要 BEGIN PRIVATE KEY、BEGIN RSA PRIVATE KEY 或 BEGIN EC PRIVATE KEY）{}：--key 要指向 PEM 格式的私钥",
-        path.display(),
+        show_path(&path),
         mix_up(pem, Wanted::Key)
     )
 }
@@ -303,7 +304,7 @@ impl Wanted {
 /// An existing certificate must name everything `--name` asked for: the
 /// same check a client makes, done before a class of clients fails on it.
 fn check_names(server_cert: &CertificateDer<'_>, files: &CertFiles) -> Result<()> {
-    let (cert, key) = (files.cert.display(), files.key.display());
+    let (cert, key) = (show_path(&files.cert), show_path(&files.key));
     let parsed = ParsedCertificate::try_from(server_cert).map_err(|e| {
         anyhow!("证书文件 {cert} 里的证书无法解析（{e}）：文件可能损坏了，请重新生成或复制一份")
     })?;
@@ -328,7 +329,7 @@ fn check_names(server_cert: &CertificateDer<'_>, files: &CertFiles) -> Result<()
 
 /// Explains why rustls refused the pair in `with_single_cert`.
 pub fn unusable_pair(error: &rustls::Error, files: &CertFiles) -> anyhow::Error {
-    let (cert, key) = (files.cert.display(), files.key.display());
+    let (cert, key) = (show_path(&files.cert), show_path(&files.key));
     match error {
         rustls::Error::InconsistentKeys(_) => anyhow!(
             "证书 {cert} 和私钥 {key} 不是一对：证书里的公钥与这把私钥对不上。请用同一次生成的证书和私钥"
@@ -358,7 +359,7 @@ pub fn print_notes(files: &CertFiles, is_a_ca: bool, port: u16) {
 }
 
 fn print_file_notes(files: &CertFiles, port: u16) {
-    let (cert, key) = (files.cert.display(), files.key.display());
+    let (cert, key) = (show_path(&files.cert), show_path(&files.key));
     if !files.generated {
         say!("使用证书 {cert} 和私钥 {key}");
         for warning in loose_permissions(files) {
@@ -369,12 +370,12 @@ fn print_file_notes(files: &CertFiles, port: u16) {
     let full = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     say!(
         "已生成自签名证书 {} 和私钥 {}（{KEY_NOTE}），证书适用于 {}，有效期一年",
-        full(&files.cert).display(),
-        full(&files.key).display(),
+        show_path(&full(&files.cert)),
+        show_path(&full(&files.key)),
         files.names.join("、")
     );
     // 绝对路径在哪个目录里都能用；带空格的路径要加引号，复制到终端里才是一个参数。
-    let trusted = full(&files.cert).display().to_string();
+    let trusted = show_path(&full(&files.cert)).to_string();
     let ca = if trusted.contains(' ') {
         format!("\"{trusted}\"")
     } else {
@@ -394,7 +395,7 @@ fn print_file_notes(files: &CertFiles, port: u16) {
 #[cfg(unix)]
 fn loose_permissions(files: &CertFiles) -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
-    let (cert, key) = (files.cert.display(), files.key.display());
+    let (cert, key) = (show_path(&files.cert), show_path(&files.key));
     let mut warnings = Vec::new();
     if let Ok(metadata) = fs::metadata(&files.key) {
         let mode = metadata.mode() & 0o777;
