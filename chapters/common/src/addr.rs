@@ -149,7 +149,11 @@ pub fn lan_addresses(port: u16, families: Families) -> std::io::Result<Vec<(Stri
     let mut found = Vec::new();
     for interface in if_addrs::get_if_addrs()? {
         let ip = interface.ip();
-        let wanted = if ip.is_ipv4() { families.ipv4 } else { families.ipv6 };
+        let wanted = if ip.is_ipv4() {
+            families.ipv4
+        } else {
+            families.ipv6
+        };
         let reachable = !interface.is_loopback() && !is_v6_link_local(ip);
         // 网卡没有启用（没插网线、Wi-Fi 关着……）时，它的地址谁也连不上。
         if wanted && reachable && interface.is_oper_up() {

@@ -156,7 +156,9 @@ mod tests {
             shown,
             "小华 完成了练习 1\\u{e0001}\\u{e0072}\\u{e006d}\\u{e0020}\\u{e002d}\\u{e0072}\\u{e0066}\\u{e007f}"
         );
-        for c in ['\u{ad}', '\u{180e}', '\u{206a}', '\u{115f}', '\u{3164}', '\u{ffa0}', '\u{fe0f}'] {
+        for c in [
+            '\u{ad}', '\u{180e}', '\u{206a}', '\u{115f}', '\u{3164}', '\u{ffa0}', '\u{fe0f}',
+        ] {
             assert_eq!(show_char(c), format!("\\u{{{:04x}}}", u32::from(c)));
         }
         // Blanks that take up room stay as they are.
@@ -199,7 +201,9 @@ mod tests {
         // And nothing outside the table is escaped (the tab aside, every
         // control character is in it).
         for c in (0..=0x10ffff).filter_map(char::from_u32) {
-            let inside = HIDDEN.iter().any(|&(first, last)| (first..=last).contains(&c));
+            let inside = HIDDEN
+                .iter()
+                .any(|&(first, last)| (first..=last).contains(&c));
             assert_eq!(is_hidden(c), inside, "U+{:04X}", u32::from(c));
             if !inside {
                 assert_eq!(show_char(c), c.to_string());
@@ -221,7 +225,12 @@ mod tests {
         let computed: Vec<(char, char)> = class.iter().map(|r| (r.start(), r.end())).collect();
         let table: String = computed
             .iter()
-            .map(|(a, b)| format!("    ('\\u{{{:04x}}}', '\\u{{{:04x}}}'),\n", *a as u32, *b as u32))
+            .map(|(a, b)| {
+                format!(
+                    "    ('\\u{{{:04x}}}', '\\u{{{:04x}}}'),\n",
+                    *a as u32, *b as u32
+                )
+            })
             .collect();
         assert!(
             computed == HIDDEN,
@@ -229,7 +238,16 @@ mod tests {
             computed.len()
         );
         // The data is the version the comments name, and no newer one.
-        let next = format!("{}.0", UNICODE_VERSION.split('.').next().unwrap().parse::<u32>().unwrap() + 1);
+        let next = format!(
+            "{}.0",
+            UNICODE_VERSION
+                .split('.')
+                .next()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+                + 1
+        );
         assert!(parse(&format!(r"\p{{Age={UNICODE_VERSION}}}")).is_ok());
         assert!(
             parse(&format!(r"\p{{Age={next}}}")).is_err(),

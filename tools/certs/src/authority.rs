@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use common::show::show_path;
 use common::esay;
+use common::show::show_path;
 use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier;

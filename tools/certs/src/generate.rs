@@ -43,8 +43,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::files::read_small_file;
 use anyhow::{Result, anyhow, bail};
-use common::show::show_path;
 use common::esay;
+use common::show::show_path;
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 
 /// A lock that has stood this long belongs to a process that died while
