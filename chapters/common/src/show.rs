@@ -145,13 +145,14 @@ mod tests {
     }
 
     /// Issue 21, finding 2: hidden text after a visible report. On the old
-    /// hand-picked list, the tag characters, U+00AD, U+180E, U+206A–206F and
-    /// the Hangul fillers passed raw, so this test failed.
+    /// hand-picked list, the tag characters, U+00AD, U+180E, U+206A–206F,
+    /// the Hangul fillers and the variation selectors passed raw, so this
+    /// test failed.
     #[test]
     fn text_hidden_in_tag_characters_and_fillers_is_shown() {
         let hidden: String = "rm -rf".chars().map(|c| tag(c)).collect();
         let report = format!("小华 完成了练习 1\u{e0001}{hidden}\u{e007f}");
-        let shown = show_text(&report);
+        let shown = show_bytes(report.as_bytes());
         assert_eq!(
             shown,
             "小华 完成了练习 1\\u{e0001}\\u{e0072}\\u{e006d}\\u{e0020}\\u{e002d}\\u{e0072}\\u{e0066}\\u{e007f}"
@@ -159,10 +160,12 @@ mod tests {
         for c in [
             '\u{ad}', '\u{180e}', '\u{206a}', '\u{115f}', '\u{3164}', '\u{ffa0}', '\u{fe0f}',
         ] {
-            assert_eq!(show_char(c), format!("\\u{{{:04x}}}", u32::from(c)));
+            let shown = show_bytes(c.encode_utf8(&mut [0; 4]).as_bytes());
+            assert_eq!(shown, format!("\\u{{{:04x}}}", u32::from(c)));
         }
         // Blanks that take up room stay as they are.
-        assert_eq!(show_text("a\u{3000}b\u{2800}c d"), "a\u{3000}b\u{2800}c d");
+        let blanks = "a\u{3000}b\u{2800}c d";
+        assert_eq!(show_bytes(blanks.as_bytes()), blanks);
     }
 
     fn tag(c: char) -> char {

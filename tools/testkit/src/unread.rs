@@ -147,7 +147,7 @@ pub fn keeps_serving_while_nobody_reads(
         let reply = (exchange.ask)(server.addr, &request);
         match reply {
             Ok(reply) => assert_eq!(reply, exchange.reply, "request {number}"),
-            Err(e) => panic!("request {number} of {requests}, log unread: {e}"),
+            Err(e) => panic!("request {number} of {requests}, log unread: no reply ({e})"),
         }
     }
     if exchange.drops_silent_clients {
