@@ -121,7 +121,7 @@ impl FileProblem {
     /// PEM 格式的证书文件`. [`FileProblem::Missing`] usually deserves a
     /// caller's own sentence; this one is generic.
     pub fn explain(&self, what: &str, path: &Path, fix: &str) -> String {
-        let path = show_path(&path);
+        let path = show_path(path);
         match self {
             FileProblem::Missing => format!("找不到{what}文件 {path}：{fix}"),
             FileProblem::NotAFile(kind) => {

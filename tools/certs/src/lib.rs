@@ -255,8 +255,8 @@ fn certificate_ip(raw: &str, ip: IpAddr) -> Result<String> {
 
 /// A certificate without its key or a key without its certificate.
 fn half_pair(found: &Path, missing: &Path) -> String {
-    let (found, missing) = (show_path(&found), show_path(&missing));
-    let place = if missing.to_string() == DEFAULT_CERT || missing.to_string() == DEFAULT_KEY {
+    let (found, missing) = (show_path(found), show_path(missing));
+    let place = if missing == DEFAULT_CERT || missing == DEFAULT_KEY {
         "当前目录里"
     } else {
         ""
@@ -282,7 +282,7 @@ pub fn load(files: &CertFiles) -> Result<(Vec<CertificateDer<'static>>, PrivateK
     let Some(server_cert) = chain.first() else {
         bail!(
             "证书文件 {} 里没有证书（找不到 -----BEGIN CERTIFICATE-----）{}：--cert 要指向 PEM 格式的证书",
-            show_path(&cert),
+            show_path(cert),
             mix_up(&cert_pem, Wanted::Cert)
         );
     };
@@ -315,7 +315,7 @@ fn cannot_read(problem: &FileProblem, path: &Path, wanted: Wanted) -> anyhow::Er
     match problem {
         FileProblem::Missing => anyhow!(
             "找不到{what}文件 {}：请检查 {option} 的路径（两个选项都不给时，tls-server 会在当前目录生成 server.crt 和 server.key）",
-            show_path(&path)
+            show_path(path)
         ),
         problem => {
             anyhow!(problem.explain(what, path, &format!("{option} 要指向 PEM 格式的{what}文件")))
@@ -326,7 +326,7 @@ fn cannot_read(problem: &FileProblem, path: &Path, wanted: Wanted) -> anyhow::Er
 /// A file that was read but is not valid PEM.
 fn not_pem(error: &pem::Error, path: &Path, wanted: Wanted) -> anyhow::Error {
     let (what, _) = wanted.words();
-    let path = show_path(&path);
+    let path = show_path(path);
     match error {
         pem::Error::Io(e) => anyhow!("无法读取{what}文件 {path}：{e}"),
         // pem::Error 的原话会把 PEM 行打印成一串字节数字，对学习者没有帮助。
@@ -339,7 +339,7 @@ fn not_pem(error: &pem::Error, path: &Path, wanted: Wanted) -> anyhow::Error {
 fn no_key(path: &Path, pem: &[u8]) -> anyhow::Error {
     anyhow!(
         "私钥文件 {} 里没有可用的私钥（需要 BEGIN PRIVATE KEY、BEGIN RSA PRIVATE KEY 或 BEGIN EC PRIVATE KEY）{}：--key 要指向 PEM 格式的私钥",
-        show_path(&path),
+        show_path(path),
         mix_up(pem, Wanted::Key)
     )
 }
