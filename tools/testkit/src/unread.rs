@@ -155,6 +155,8 @@ pub fn keeps_serving_while_nobody_reads(
     }
     server.resume();
     let dropped = every_line_is_there_or_counted(&server, exchange, requests);
+    // Shown with --nocapture (and on failure): how much the bound dropped.
+    eprintln!("{requests} requests, log unread: {dropped} lines dropped and counted");
     // The log was far larger than a pipe and the queue: some lines must
     // have been dropped, or this test did not test the dropping.
     assert!(

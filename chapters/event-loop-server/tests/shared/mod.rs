@@ -285,7 +285,10 @@ pub fn a_thousand_idle_clients_and_a_good_one_is_answered(program: &Path) {
     {
         let (threads, peak_kib) = threads_and_peak_kib(server.process.id());
         eprintln!("1000 idle clients: {threads} thread(s), peak RSS {peak_kib} KiB");
-        assert_eq!(threads, 1, "one thread serves them all (the log has one of its own)");
+        assert_eq!(
+            threads, 1,
+            "one thread serves them all (the log has one of its own)"
+        );
     }
     drop(idle);
     assert_serves(&server);
