@@ -11,6 +11,8 @@
 //! failed test) and adds the network helpers the tests share.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed test
 
+pub mod unread;
+
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
