@@ -118,7 +118,8 @@ pub fn main(args: &Args) -> Result<()> {
     let addr: HostPort = request.addr.as_deref().unwrap_or(DEFAULT_ADDR).parse()?;
     let listener = TcpListener::bind(addr.bind_address()?).map_err(|e| errors::bind(&addr, &e))?;
     let bound = listener.local_addr()?;
-    let (header, intro) = introduction(bound, &state, table.rows.len());
+    let (lan_lines, reachable) = common::addr::lan_report(&listener);
+    let (header, intro) = introduction(bound, lan_lines, reachable, &state, table.rows.len());
     let mode = screen::choose(request.plain);
     let screen = screen::Screen::start(mode, header, intro);
     let server = server::Server::new(listener, table, state.clone(), screen)?;
@@ -137,36 +138,20 @@ pub fn main(args: &Args) -> Result<()> {
 
 /// The line above the table, and the lines printed once at the start: the
 /// first ends with the address (as every server's first line does), then
-/// where other computers reach it and what students type.
-fn introduction(bound: SocketAddr, state: &std::path::Path, rows: usize) -> (String, Vec<String>) {
+/// where other computers reach it (`lan_lines`, `reachable`: common's) and
+/// what students type.
+fn introduction(
+    bound: SocketAddr,
+    lan_lines: Vec<String>,
+    reachable: Vec<SocketAddr>,
+    state: &std::path::Path,
+    rows: usize,
+) -> (String, Vec<String>) {
     let mut intro = vec![format!("看板已启动，等待学生的报告... {bound}")];
-    let reachable: Vec<SocketAddr> = if bound.ip().is_unspecified() {
-        match common::addr::lan_addresses(bound) {
-            Ok(found) => {
-                for (interface, addr) in &found {
-                    intro.push(format!("其他电脑可以连接：{addr}（网卡 {interface}）"));
-                }
-                found.into_iter().map(|(_, addr)| addr).collect()
-            }
-            Err(e) => {
-                intro.push(format!(
-                    "无法列出本机的网络地址（{e}）：请用 ipconfig（Windows）、ip addr（Linux）或 ifconfig（macOS）查看"
-                ));
-                Vec::new()
-            }
-        }
-    } else {
-        vec![bound]
-    };
+    intro.extend(lan_lines);
     let shown = match reachable.first() {
         Some(addr) => addr.to_string(),
-        None if bound.ip().is_unspecified() => {
-            intro.push(
-                "这台电脑除了回环地址没有别的网络地址，学生的电脑连不上它：请先连上网络（Wi-Fi 或网线）"
-                    .to_string(),
-            );
-            format!("老师的IP:{}", bound.port())
-        }
+        None if bound.ip().is_unspecified() => format!("老师的IP:{}", bound.port()),
         None => bound.to_string(),
     };
     let student = command(&format!("--watch --report {shown} --name 你的名字"));
