@@ -20,22 +20,28 @@
 //! no made-up Ethernet addresses. It is short enough to write here, so the
 //! workspace needs no pcap crate for it.
 //!
+//! Times: each segment carries the moment wiretap started forwarding it
+//! (before its write), and the file lists packets in time order. So a reply
+//! never comes before the request it answers, even when the thread that
+//! forwarded the reply got to the capture first.
+//!
 //! The packets are kept in memory (up to [`MOST_BYTES`]) and the file is
 //! rewritten whole, through a temporary file and a rename, once a second
 //! while something changed, and when wiretap ends (`--exit-after`, Ctrl-C).
 //! Whoever opens it finds a complete capture, never half of one.
 
+use std::collections::HashMap;
 use std::io;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::files;
 use crate::packet::{self, ACK, FIN, PSH, RST, SYN, Segment};
 use crate::report::Side;
-use std::net::SocketAddr;
 
-/// The most packet bytes one capture keeps; a long or flooded run would
+/// The most payload bytes one capture keeps; a long or flooded run would
 /// otherwise grow it, and the memory holding it, without end.
 pub const MOST_BYTES: usize = 64 * 1024 * 1024;
 
@@ -52,14 +58,52 @@ const SNAPLEN: u32 = 262_144;
 pub struct Capture {
     path: PathBuf,
     packets: Mutex<Packets>,
+    /// Held while the file is written, so that two writes never overlap
+    /// (and an older capture never replaces a newer one). The packets' own
+    /// lock is not held while writing: relaying goes on meanwhile.
+    writing: Mutex<()>,
+    /// The wall-clock time when wiretap started, and the steady clock then:
+    /// packet times are `started + elapsed`, so they never go backwards,
+    /// even when the system clock is set.
+    started: (Duration, Instant),
+}
+
+/// When a packet was sent, as time since 1970 (what pcap records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp(Duration);
+
+/// One packet, kept as what happened; its bytes are made when the file is
+/// written, in time order, so that every sequence and acknowledgement
+/// number counts exactly the bytes sent before it.
+#[derive(Debug)]
+struct Record {
+    at: Stamp,
+    what: Sent,
+}
+
+#[derive(Debug)]
+enum Sent {
+    Segment {
+        flow: usize,
+        from: Side,
+        flags: u8,
+        payload: Vec<u8>,
+    },
+    Datagram {
+        from: SocketAddr,
+        to: SocketAddr,
+        payload: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Default)]
 struct Packets {
-    records: Vec<u8>,
-    count: usize,
-    /// The IP identification field of the next IPv4 packet.
-    next_id: u16,
+    /// Every packet, in time order.
+    records: Vec<Record>,
+    /// The addresses of each TCP stream, [client, server], by flow number.
+    flows: Vec<[SocketAddr; 2]>,
+    /// Payload bytes kept, against [`MOST_BYTES`].
+    bytes: usize,
     /// [`MOST_BYTES`] was reached; later packets are left out.
     full: bool,
     /// Packets were added since the file was last written.
@@ -74,9 +118,14 @@ impl Capture {
     /// Writes the empty capture at start, so that a FILE that cannot be
     /// written is a clear error before any client comes.
     pub fn start(path: &Path) -> io::Result<Capture> {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let capture = Capture {
             path: path.to_path_buf(),
             packets: Mutex::new(Packets::default()),
+            writing: Mutex::new(()),
+            started: (wall, Instant::now()),
         };
         files::write_whole(path, &header())?;
         Ok(capture)
@@ -86,35 +135,47 @@ impl Capture {
         &self.path
     }
 
+    /// The time now, for a packet about to be sent.
+    pub fn now(&self) -> Stamp {
+        let (wall, steady) = self.started;
+        Stamp(wall + steady.elapsed())
+    }
+
     /// Rewrites the file if packets were added since the last time.
     pub fn save(&self) -> io::Result<()> {
-        let mut packets = self.lock();
-        if !packets.changed || packets.finished {
-            return Ok(());
-        }
-        files::write_whole(&self.path, &packets.file())?;
-        packets.changed = false;
-        Ok(())
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let file = {
+            let mut packets = self.lock();
+            if !packets.changed || packets.finished {
+                return Ok(());
+            }
+            packets.changed = false;
+            packets.file()
+        };
+        files::write_whole(&self.path, &file)
     }
 
     /// Writes the file for the last time and returns how many packets it
     /// holds; later calls to [`Capture::save`] write nothing.
     pub fn finish(&self) -> io::Result<usize> {
-        let mut packets = self.lock();
-        let count = packets.count;
-        if packets.finished {
-            return Ok(count);
-        }
-        packets.finished = true;
-        files::write_whole(&self.path, &packets.file())?;
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let (file, count) = {
+            let mut packets = self.lock();
+            let count = packets.records.len();
+            if packets.finished {
+                return Ok(count);
+            }
+            packets.finished = true;
+            (packets.file(), count)
+        };
+        files::write_whole(&self.path, &file)?;
         Ok(count)
     }
 
-    /// One forwarded UDP datagram.
-    pub fn datagram(&self, from: SocketAddr, to: SocketAddr, payload: &[u8]) {
-        let mut packets = self.lock();
-        let id = packets.take_id();
-        packets.push(&packet::udp(from, to, payload, id));
+    /// One forwarded UDP datagram, sent `at`.
+    pub fn datagram(&self, at: Stamp, from: SocketAddr, to: SocketAddr, payload: &[u8]) {
+        let payload = payload.to_vec();
+        self.lock().push(at, Sent::Datagram { from, to, payload });
     }
 
     fn lock(&self) -> MutexGuard<'_, Packets> {
@@ -123,17 +184,15 @@ impl Capture {
 }
 
 impl Packets {
-    fn take_id(&mut self) -> u16 {
-        self.next_id = self.next_id.wrapping_add(1);
-        self.next_id
-    }
-
-    /// Adds one packet with the time now. Returns false when the capture is full.
-    fn push(&mut self, packet: &[u8]) -> bool {
-        if self.full || self.records.len() + 16 + packet.len() > MOST_BYTES {
+    /// Adds one packet sent `at`, in time order. Returns false when the
+    /// capture is full.
+    fn push(&mut self, at: Stamp, what: Sent) -> bool {
+        let size = match &what {
+            Sent::Segment { payload, .. } | Sent::Datagram { payload, .. } => payload.len(),
+        };
+        if self.full || self.bytes + size > MOST_BYTES {
             if !self.full {
                 self.full = true;
-                self.changed = true;
                 common::esay!(
                     "抓包文件已达 {} MiB 的上限：后面的数据包不再写进去（转发照常）",
                     MOST_BYTES / 1024 / 1024
@@ -141,23 +200,66 @@ impl Packets {
             }
             return false;
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let length = packet.len() as u32;
-        for field in [now.as_secs() as u32, now.subsec_micros(), length, length] {
-            self.records.extend_from_slice(&field.to_ne_bytes());
-        }
-        self.records.extend_from_slice(packet);
-        self.count += 1;
+        // 几乎总是排在最后；只有另一个方向的线程抢先记下了更晚的一块时，才往前插。
+        let place = self.records.partition_point(|record| record.at <= at);
+        self.records.insert(place, Record { at, what });
+        self.bytes += size;
         self.changed = true;
         true
     }
 
-    /// The whole file: its header and every packet.
+    /// The whole file: its header, then each packet with its record header
+    /// (seconds, microseconds, length kept, length on the wire). Sequence
+    /// numbers are counted here, in time order.
     fn file(&self) -> Vec<u8> {
-        [header(), self.records.clone()].concat()
+        let mut file = header();
+        let mut next: HashMap<usize, [u32; 2]> = HashMap::new();
+        for (number, record) in self.records.iter().enumerate() {
+            // IPv4 的标识字段：每个包一个，只要不重复就行。
+            let id = number as u16;
+            let packet = match &record.what {
+                Sent::Datagram { from, to, payload } => packet::udp(*from, *to, payload, id),
+                Sent::Segment {
+                    flow,
+                    from,
+                    flags,
+                    payload,
+                } => {
+                    let sides = next.entry(*flow).or_insert_with(|| initial(*flow));
+                    let (me, other) = (*from as usize, from.other() as usize);
+                    let segment = Segment {
+                        seq: sides[me],
+                        ack: sides[other],
+                        flags: *flags,
+                    };
+                    // SYN 和 FIN 各占一个序号，数据每个字节占一个。
+                    let used = payload.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
+                    sides[me] = sides[me].wrapping_add(used);
+                    let [client, server] = self.flows[*flow];
+                    let (source, target) = match from {
+                        Side::Client => (client, server),
+                        Side::Server => (server, client),
+                    };
+                    packet::tcp(source, target, segment, payload, id)
+                }
+            };
+            let Stamp(time) = record.at;
+            let length = packet.len() as u32;
+            for field in [time.as_secs() as u32, time.subsec_micros(), length, length] {
+                file.extend_from_slice(&field.to_ne_bytes());
+            }
+            file.extend_from_slice(&packet);
+        }
+        file
     }
+}
+
+/// The first sequence numbers of flow number `flow`, [client, server]:
+/// any will do, as long as streams differ. Wireshark shows them relative,
+/// from 0.
+fn initial(flow: usize) -> [u32; 2] {
+    let base = (flow as u32).wrapping_add(1).wrapping_mul(0x0100_0000);
+    [base.wrapping_add(0x8000), base.wrapping_add(0x1_0000)]
 }
 
 /// The pcap file header: version 2.4, times in UTC, raw IP packets.
@@ -173,88 +275,71 @@ fn header() -> Vec<u8> {
     header
 }
 
-/// One relayed TCP connection as one TCP stream in the capture: the two
-/// addresses and where each side is.
+/// One relayed TCP connection as one TCP stream in the capture.
 #[derive(Debug)]
 pub struct Flow {
-    /// [client, server]
-    ends: [SocketAddr; 2],
-    sides: Mutex<[Sending; 2]>,
+    number: usize,
+    /// What each side has ended with, [client, server].
+    ended: Mutex<[Ending; 2]>,
 }
 
-/// One side of a [`Flow`].
+/// Whether a side has sent FIN or RST: each is recorded once, and nothing
+/// after a reset.
 #[derive(Debug, Default, Clone, Copy)]
-struct Sending {
-    /// The sequence number its next segment starts at.
-    next: u32,
-    /// It has sent FIN: one is enough, even if wiretap closes it again.
+struct Ending {
     fin: bool,
-    /// It has sent RST.
     reset: bool,
 }
 
 impl Flow {
     /// Starts the stream with the three-way handshake (SYN, SYN+ACK, ACK),
     /// which wiretap never sees as packets but which every TCP stream has.
-    pub fn open(capture: &Capture, id: usize, client: SocketAddr, server: SocketAddr) -> Flow {
-        // 初始序号随便取，只要每个连接不同；Wireshark 默认显示从 0 开始的相对序号。
-        let isn = |side: u32| {
-            (id as u32)
-                .wrapping_mul(0x0100_0000)
-                .wrapping_add(side * 0x8000)
-        };
-        let sending = |side| Sending {
-            next: isn(side),
-            ..Sending::default()
+    pub fn open(capture: &Capture, client: SocketAddr, server: SocketAddr) -> Flow {
+        let number = {
+            let mut packets = capture.lock();
+            packets.flows.push([client, server]);
+            packets.flows.len() - 1
         };
         let flow = Flow {
-            ends: [client, server],
-            sides: Mutex::new([sending(1), sending(2)]),
+            number,
+            ended: Mutex::new(Default::default()),
         };
-        flow.segment(capture, Side::Client, SYN, &[]);
-        flow.segment(capture, Side::Server, SYN | ACK, &[]);
-        flow.segment(capture, Side::Client, ACK, &[]);
+        let at = capture.now();
+        flow.segment(capture, at, Side::Client, SYN, &[]);
+        flow.segment(capture, at, Side::Server, SYN | ACK, &[]);
+        flow.segment(capture, at, Side::Client, ACK, &[]);
         flow
     }
 
-    /// Bytes forwarded from `from`'s side.
-    pub fn data(&self, capture: &Capture, from: Side, payload: &[u8]) {
-        self.segment(capture, from, PSH | ACK, payload);
+    /// Bytes forwarded from `from`'s side; wiretap started writing them `at`.
+    pub fn data(&self, capture: &Capture, at: Stamp, from: Side, payload: &[u8]) {
+        self.segment(capture, at, from, PSH | ACK, payload);
     }
 
     /// `from` closed its sending direction (once; nothing after a reset).
     pub fn fin(&self, capture: &Capture, from: Side) {
-        self.segment(capture, from, FIN | ACK, &[]);
+        self.segment(capture, capture.now(), from, FIN | ACK, &[]);
     }
 
     /// `from` reset the connection (once).
     pub fn reset(&self, capture: &Capture, from: Side) {
-        self.segment(capture, from, RST | ACK, &[]);
+        self.segment(capture, capture.now(), from, RST | ACK, &[]);
     }
 
-    /// One segment from `from`: it starts at that side's next sequence
-    /// number and acknowledges everything the other side has sent.
-    fn segment(&self, capture: &Capture, from: Side, flags: u8, payload: &[u8]) {
-        // 先锁住这个连接，再锁住整个文件：同一个连接的报文段按序号的顺序写进文件。
-        let mut sides = self.sides.lock().unwrap_or_else(PoisonError::into_inner);
-        let (me, other) = (from as usize, from.other() as usize);
-        let repeated = (flags & FIN != 0 && sides[me].fin) || (flags & RST != 0 && sides[me].reset);
-        if repeated || sides[me].reset {
+    fn segment(&self, capture: &Capture, at: Stamp, from: Side, flags: u8, payload: &[u8]) {
+        let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let side = &mut ended[from as usize];
+        let repeated = (flags & FIN != 0 && side.fin) || (flags & RST != 0 && side.reset);
+        if repeated || side.reset {
             return;
         }
-        let segment = Segment {
-            seq: sides[me].next,
-            ack: sides[other].next,
+        let sent = Sent::Segment {
+            flow: self.number,
+            from,
             flags,
+            payload: payload.to_vec(),
         };
-        // SYN 和 FIN 各占一个序号，数据每个字节占一个。
-        let used = payload.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
-        let mut packets = capture.lock();
-        let id = packets.take_id();
-        let bytes = packet::tcp(self.ends[me], self.ends[other], segment, payload, id);
-        if packets.push(&bytes) {
-            let side = &mut sides[me];
-            side.next = side.next.wrapping_add(used);
+        if capture.lock().push(at, sent) {
             side.fin |= flags & FIN != 0;
             side.reset |= flags & RST != 0;
         }
@@ -276,7 +361,12 @@ mod tests {
         let path = dir.join("run.pcap");
         let capture = Capture::start(&path).unwrap();
         assert_eq!(std::fs::read(&path).unwrap().len(), 24);
-        capture.datagram(addr("127.0.0.1:1"), addr("127.0.0.1:2"), b"abc");
+        capture.datagram(
+            capture.now(),
+            addr("127.0.0.1:1"),
+            addr("127.0.0.1:2"),
+            b"abc",
+        );
         capture.save().unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(bytes.len(), 24 + 16 + 20 + 8 + 3);
@@ -285,7 +375,12 @@ mod tests {
         assert_eq!(&bytes[32..36], &31u32.to_ne_bytes());
         assert_eq!(capture.finish().unwrap(), 1);
         // Once finished, nothing more is written.
-        capture.datagram(addr("127.0.0.1:1"), addr("127.0.0.1:2"), b"late");
+        capture.datagram(
+            capture.now(),
+            addr("127.0.0.1:1"),
+            addr("127.0.0.1:2"),
+            b"late",
+        );
         capture.save().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
         assert_eq!(
@@ -296,27 +391,73 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn sequence_numbers_count_the_bytes_and_each_fin() {
-        let dir = std::env::temp_dir().join(format!("wiretap-flow-{}", std::process::id()));
+    /// The TCP segments of a capture file: (seq, ack, flags, payload).
+    fn segments(file: &[u8]) -> Vec<(u32, u32, u8, Vec<u8>)> {
+        let mut found = Vec::new();
+        let mut at = 24;
+        while at < file.len() {
+            let length = u32::from_ne_bytes(file[at + 8..at + 12].try_into().unwrap()) as usize;
+            let packet = &file[at + 16..at + 16 + length];
+            let tcp = &packet[20..];
+            let number = |i: usize| u32::from_be_bytes(tcp[i..i + 4].try_into().unwrap());
+            found.push((number(4), number(8), tcp[13], tcp[20..].to_vec()));
+            at += 16 + length;
+        }
+        found
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("wiretap-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn sequence_numbers_count_the_bytes_and_each_fin_in_time_order() {
+        let dir = scratch("flow");
         let capture = Capture::start(&dir.join("flow.pcap")).unwrap();
-        let flow = Flow::open(&capture, 1, addr("127.0.0.1:5000"), addr("127.0.0.1:9999"));
-        let next = |flow: &Flow| flow.sides.lock().unwrap().map(|side| side.next);
-        let start = next(&flow);
-        flow.data(&capture, Side::Client, b"12345");
+        let flow = Flow::open(&capture, addr("127.0.0.1:5000"), addr("127.0.0.1:9999"));
+        let (request, reply) = (capture.now(), capture.now());
+        // The reply's thread gets to the capture first; the file still has
+        // the request first, and the reply acknowledging it.
+        flow.data(&capture, reply, Side::Server, b"ok");
+        flow.data(&capture, request, Side::Client, b"12345");
         flow.fin(&capture, Side::Server);
         flow.fin(&capture, Side::Server); // a second FIN from the same side is left out
-        let end = next(&flow);
-        assert_eq!(end[0].wrapping_sub(start[0]), 5);
-        assert_eq!(end[1].wrapping_sub(start[1]), 1);
-        // After the handshake each side's number is one past its SYN.
-        let isn = |side: u32| 0x0100_0000u32 + side * 0x8000;
-        assert_eq!(start, [isn(1) + 1, isn(2) + 1]);
-        assert_eq!(capture.lock().count, 5);
         flow.reset(&capture, Side::Client);
-        flow.data(&capture, Side::Client, b"after the reset");
-        assert_eq!(capture.lock().count, 6);
+        flow.data(&capture, capture.now(), Side::Client, b"after the reset");
+        let [client, server] = initial(0);
+        let found = segments(&capture.lock().file());
+        let expected = [
+            (client, 0, SYN, &b""[..]),
+            (server, client + 1, SYN | ACK, b""),
+            (client + 1, server + 1, ACK, b""),
+            (client + 1, server + 1, PSH | ACK, b"12345"),
+            (server + 1, client + 6, PSH | ACK, b"ok"),
+            (server + 3, client + 6, FIN | ACK, b""),
+            (client + 6, server + 4, RST | ACK, b""),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(seq, ack, flags, data)| (*seq, *ack, *flags, data.to_vec()))
+            .collect();
+        assert_eq!(found, expected);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn datagrams_are_filed_in_the_order_they_were_sent_not_recorded() {
+        let dir = scratch("order");
+        let capture = Capture::start(&dir.join("order.pcap")).unwrap();
+        let (request_sent, reply_sent) =
+            (Stamp(Duration::from_secs(1)), Stamp(Duration::from_secs(2)));
+        let (a, b) = (addr("127.0.0.1:1"), addr("127.0.0.1:2"));
+        capture.datagram(reply_sent, b, a, b"reply");
+        capture.datagram(request_sent, a, b, b"request");
+        let file = capture.lock().file();
+        let request = file.windows(7).position(|w| w == b"request").unwrap();
+        let reply = file.windows(5).position(|w| w == b"reply").unwrap();
+        assert!(request < reply);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

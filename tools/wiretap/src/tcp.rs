@@ -193,7 +193,7 @@ fn relay(
             });
             trace.note(&Event::Reset { from: Side::Server });
             if let Some(capture) = tap.capture() {
-                let flow = Flow::open(capture, trace.id, client_addr, server_addr);
+                let flow = Flow::open(capture, client_addr, server_addr);
                 flow.reset(capture, Side::Server);
             }
             let _ = SockRef::from(&client).set_linger(Some(Duration::ZERO));
@@ -210,9 +210,7 @@ fn relay(
             .map_or_else(|_| tap.settings.server.to_string(), ToString::to_string),
     });
     let flow = match (tap.capture(), server_addr) {
-        (Some(capture), Ok(server_addr)) => {
-            Some(Flow::open(capture, trace.id, client_addr, server_addr))
-        }
+        (Some(capture), Ok(server_addr)) => Some(Flow::open(capture, client_addr, server_addr)),
         _ => None,
     };
     let link = Link::new(client, server, trace, flow);
@@ -411,8 +409,9 @@ impl<'t> Link<'t> {
         match end {
             End::Fin => {
                 note(Event::Fin { from });
-                let _ = self.socket(from.other()).shutdown(Shutdown::Write);
+                // 先记下再转告：另一边因此做的事（它的 FIN）在抓包文件里排在后面。
                 self.record(|flow, capture| flow.fin(capture, from));
+                let _ = self.socket(from.other()).shutdown(Shutdown::Write);
             }
             End::Reset => {
                 note(Event::Reset { from });
@@ -507,9 +506,9 @@ impl<'t> Link<'t> {
                 let _ = socket.shutdown(Shutdown::Read);
             }
             Close::Fin => {
-                let _ = socket.shutdown(Shutdown::Both);
                 // 这一边收到的 FIN 是 wiretap 发的；在抓包文件里，它来自另一边。
                 self.record(|flow, capture| flow.fin(capture, side.other()));
+                let _ = socket.shutdown(Shutdown::Both);
             }
         }
     }
@@ -620,11 +619,15 @@ fn forward(link: &Link, from: Side, data: &[u8]) -> Result<(), End> {
             return Err(End::Stopped);
         }
         let allowed = link.allow(piece.len());
+        // 抓包文件里的时间是开始转发的那一刻：对方的回复一定在它之后。
+        let sending = link.trace.tap().capture().map(|capture| capture.now());
         if let Err(e) = target.write_all(&piece[..allowed]) {
             let lost = data.len() - delivered;
             return Err(write_failed(link, from.other(), &e, lost));
         }
-        link.record(|flow, capture| flow.data(capture, from, &piece[..allowed]));
+        if let Some(at) = sending {
+            link.record(|flow, capture| flow.data(capture, at, from, &piece[..allowed]));
+        }
         delivered += allowed;
         link.count(from, allowed);
         link.touch();

@@ -372,6 +372,7 @@ impl Relay {
             Side::Client => (client.addr, self.server),
             Side::Server => (self.server, client.addr),
         };
+        let sending = self.tap.capture().map(|capture| capture.now());
         let sent = match from {
             Side::Client => client.upstream.send(data),
             Side::Server => self.socket.send_to(data, client.addr),
@@ -379,8 +380,8 @@ impl Relay {
         match sent {
             // 抓包文件里只有真正转发出去的数据报：丢弃的和没发出去的都不在。
             Ok(_) => {
-                if let Some(capture) = self.tap.capture() {
-                    capture.datagram(source, target, data);
+                if let (Some(capture), Some(at)) = (self.tap.capture(), sending) {
+                    capture.datagram(at, source, target, data);
                 }
             }
             Err(e) if from == Side::Client && is_unreachable(&e) => self.unreachable(client),
