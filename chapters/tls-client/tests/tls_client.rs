@@ -349,6 +349,13 @@ fn sslkeylogfile_gets_the_secrets_only_when_set() {
     ] {
         assert!(secrets.contains(label), "{label} missing:\n{secrets}");
     }
+    #[cfg(unix)]
+    {
+        // rustls creates it readable by its owner only: it holds the keys.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
     std::fs::remove_file(&keys).unwrap();
 
     let plain = run(CLIENT, &args);

@@ -92,26 +92,16 @@ impl Faults {
     }
 
     /// The drop decisions for one client's datagrams in one direction
-    /// (`stream` tells them apart: the client's [`fingerprint`] and the
-    /// direction). Each such stream comes from the seed and the client's
-    /// own datagrams alone, so the server's replies, or another client
+    /// (`stream` tells the directions apart). Each client draws from the
+    /// start of its own streams, so the server's replies, or another client
     /// arriving a little earlier or later, do not change which of this
-    /// client's datagrams are dropped: the same seed and the same datagrams
-    /// give the same drops.
+    /// client's datagrams are dropped: the same seed gives the same drops.
     pub fn dropper(&self, stream: u64) -> Dropper {
         Dropper {
             random: Random(mix(self.seed ^ mix(stream))),
             chance: self.drop,
         }
     }
-}
-
-/// FNV-1a of `bytes`: the same on every machine and in every run (std's
-/// hasher promises neither), so a client is known by its first datagram.
-pub fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// One stream of drop decisions; see [`Faults::dropper`].

@@ -375,6 +375,12 @@ fn with_the_key_log_tshark_decrypts_the_tls_session() {
         .map(|line| String::from_utf8(hex(line)).unwrap())
         .collect();
     assert_eq!(plain, [MESSAGE, REPLY], "{text}");
+    // The same command without the key log finds no plaintext at all.
+    let closed = tshark_says(
+        tshark,
+        &["-r", &file, "-Y", "data", "-T", "fields", "-e", "data.data"],
+    );
+    assert_eq!(closed, "");
     // And the server's close_notify, a warning alert of description 0.
     let alerts = tshark_says(
         tshark,
@@ -471,7 +477,6 @@ fn the_capture_is_whole_after_ctrl_c_and_nothing_else_is_left() {
 }
 
 /// A TCP server that reads once, sends back what it read and closes.
-#[cfg(unix)]
 fn echo_tcp_server() -> std::net::SocketAddr {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -488,4 +493,108 @@ fn echo_tcp_server() -> std::net::SocketAddr {
         }
     });
     addr
+}
+
+/// The book says what a capture of the real packets has that wiretap's
+/// reconstruction leaves out: pure ACKs and the handshake's options; and
+/// what both share: the bytes and the FINs. Shown here with a real
+/// capture on the loopback interface (root only: capturing needs it).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_loopback_capture_has_the_acks_and_options_the_reconstruction_leaves_out() {
+    let Some(tshark) = tshark() else { return };
+    if !shared::is_root("capturing on the loopback interface") {
+        return;
+    }
+    if Command::new("dumpcap").arg("--version").output().is_err() {
+        // Debian's tshark package brings it (wireshark-common).
+        return shared::cannot_run("dumpcap is not on PATH");
+    }
+    let (Some(server), Some(client)) = (chapter("tcp-server"), chapter("tcp-client")) else {
+        return;
+    };
+    let server = Server::start(server, &["127.0.0.1:0"]);
+    let dir = TempDir::new("wiretap-pcap-real");
+    let (real, rebuilt) = (dir.file("real.pcap"), dir.file("rebuilt.pcap"));
+    // The real packets of a direct exchange, captured by dumpcap (tshark's
+    // capture engine, which stops reliably on Ctrl-C; tshark itself does
+    // not always when it comes early).
+    let filter = format!("tcp port {}", server.addr.port());
+    let capture = Process::start("dumpcap", &["-i", "lo", "-f", &filter, "-w", &real]);
+    // "File: …" comes once the capture has started ("Capturing on" comes before).
+    capture.stderr_line("File: ");
+    assert!(run(&client, &[server.arg()]).status.success());
+    // dumpcap writes as packets come; poll the file (with a deadline) until
+    // both FINs are in, then stop it.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let fins = |file: &str| {
+        let out = Command::new(tshark)
+            .args(["-r", file, "-Y", "tcp.flags.fin == 1"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    while fins(&real) < 2 {
+        if std::time::Instant::now() > deadline {
+            let all = Command::new(tshark).args(["-r", &real]).output().unwrap();
+            panic!("dumpcap saw no FINs: {all:?} {:?}", capture.stderr_so_far());
+        }
+    }
+    let stopped = Command::new("kill")
+        .args(["-INT", &capture.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(capture.finish().status.success());
+    // The same exchange through wiretap.
+    let tap = wiretap(server.addr, &["--pcap", &rebuilt, "--exit-after", "1"]);
+    assert!(run(&client, &[tap.arg()]).status.success());
+    assert!(tap.process.finish().status.success());
+
+    let count = |file: &str, filter: &str| {
+        tshark_says(tshark, &["-r", file, "-Y", filter])
+            .lines()
+            .count()
+    };
+    let pure_ack = "tcp.len == 0 && tcp.flags == 0x010";
+    // Only the handshake's third segment is a pure ACK in the rebuilt file;
+    // the kernel also acknowledged the data.
+    assert_eq!(count(&rebuilt, pure_ack), 1);
+    assert!(count(&real, pure_ack) > 1);
+    // The kernel's SYNs carry options (MSS, window scale, SACK, timestamps).
+    assert_eq!(count(&real, "tcp.flags.syn == 1 && tcp.options.mss_val"), 2);
+    assert_eq!(count(&rebuilt, "tcp.options"), 0);
+    // The same bytes each way, and a FIN from each side, in both.
+    for file in [&real, &rebuilt] {
+        let expected = [MESSAGE.as_bytes().to_vec(), REPLY.as_bytes().to_vec()];
+        assert_eq!(follow(tshark, file, 0), expected, "{file}");
+        assert_eq!(count(file, "tcp.flags.fin == 1"), 2, "{file}");
+    }
+}
+
+/// While wiretap runs, the capture is rewritten (about once a second) as
+/// packets come in: a learner can open it without stopping wiretap.
+#[test]
+fn the_capture_is_rewritten_while_wiretap_runs() {
+    let Some(tshark) = tshark() else { return };
+    let dir = TempDir::new("wiretap-pcap-live");
+    let file = dir.file("live.pcap");
+    let tap = wiretap(echo_tcp_server(), &["--pcap", &file]);
+    assert_eq!(testkit::tcp_exchange(tap.addr, b"live").unwrap(), b"live");
+    tap.process.stdout_line("连接结束");
+    // 24 bytes of file header, then 7 packets of which 2 carry "live".
+    let whole = 24 + 7 * (16 + 40) + 2 * 4;
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while std::fs::metadata(&file).map_or(0, |m| m.len()) < whole {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not rewritten within {PATIENCE:?}"
+        );
+        // Polling a file, with a deadline: nothing tells us when it is rewritten.
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        follow(tshark, &file, 0),
+        [b"live".to_vec(), b"live".to_vec()]
+    );
 }

@@ -182,7 +182,8 @@ fn exit_after_ends_once_the_clients_have_gone_quiet() {
 /// Issue 21: `--drop --seed` promises a repeatable run. On the code before
 /// the fix each client's drops came from the order in which clients first
 /// appeared, so two clients that started the other way round swapped their
-/// drops, and this test failed. Now they follow each client's own datagrams.
+/// drops, and this test failed. Now each client draws from the start of its
+/// own streams: its n-th datagram's fate depends on the seed and n alone.
 #[test]
 fn the_same_seed_drops_the_same_datagrams_whichever_client_comes_first() {
     let fates = |first: &'static str, second: &'static str| {
