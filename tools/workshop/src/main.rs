@@ -26,11 +26,20 @@
 //! cargo run -p workshop -- check 2 --hint     # a hint for exercise 2
 //! cargo run -p workshop -- check --watch      # check again on every save
 //! ```
+//!
+//! And for a classroom without internet (see `kit/` and `doctor/`):
+//!
+//! ```text
+//! cargo run -p workshop -- kit E:\            # the teacher, once, with internet: the USB stick's kit
+//! cargo run -p workshop -- doctor             # every student, at the door: ✓/✗ per thing the lesson needs
+//! ```
 
 mod bench;
 mod chart;
 mod check;
 mod crowd;
+mod doctor;
+mod kit;
 mod load;
 mod programs;
 mod shapes;
@@ -58,6 +67,9 @@ const HELP: &str =
   workshop check [N] [--list] [--watch] [--hint] [--solution] [--report ADDR] [--name NAME] [--program FILE]
                                        练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它
                                        （不写 N 就是第一个还没通过的练习）
+  workshop doctor                      课前自检：这台电脑能不能上课，每一项 ✓ 或 ✗，✗ 的后面写着怎么办
+  workshop kit DIR                     离线包：把仓库、所有依赖的源代码和配置写进 DIR（一个文件夹和一个 zip），
+                                       拷到 U 盘上，没有网络的教室也能编译（要在有网络的地方做）
   workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N] [--svg DIR]
                                        运行基准测试，打印对比表（不写名字就全部运行，约 4 分钟）
   workshop load [ADDR] [--clients N] [--seconds N]
@@ -98,6 +110,8 @@ const HELP: &str =
   cargo run -p workshop -- tcp udp
   cargo run -p workshop -- check
   cargo run -p workshop -- check 2 --hint
+  cargo run -p workshop -- doctor
+  cargo run -p workshop -- kit E:\\
   cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明
   cargo run --release -p workshop -- bench
   cargo run --release -p workshop -- bench shapes
@@ -132,6 +146,8 @@ fn main() -> ExitCode {
     // `check` has options of its own: it reads the rest of the line itself.
     let result = match args.split_first() {
         Some((first, rest)) if first == "check" => check::main(rest),
+        Some((first, rest)) if first == "kit" => kit::main(rest),
+        Some((first, rest)) if first == "doctor" => doctor::main(rest),
         _ => parse(&args).and_then(run),
     };
     if process_runner::is_cancelled() {
