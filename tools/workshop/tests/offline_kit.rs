@@ -412,12 +412,11 @@ impl Student<'_> {
 /// The folder with the cargo and rustc that run this test (`$CARGO` is the
 /// real cargo, not rustup's proxy, which would look for its own home).
 fn toolchain_bin() -> PathBuf {
-    if let Some(cargo) = std::env::var_os("CARGO") {
-        if let Some(bin) = Path::new(&cargo).parent() {
-            if bin.join("rustc").exists() {
-                return bin.to_path_buf();
-            }
-        }
+    let cargo = std::env::var_os("CARGO").map(PathBuf::from);
+    if let Some(bin) = cargo.as_deref().and_then(Path::parent)
+        && bin.join("rustc").exists()
+    {
+        return bin.to_path_buf();
     }
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])

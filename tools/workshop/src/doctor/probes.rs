@@ -92,8 +92,6 @@ pub fn version(line: &str) -> Option<(u32, u32, u32)> {
 
 // ---------------------------------------------------------- C compiler
 
-const C_TITLE: &str = "C 编译器";
-
 pub fn c_compiler() -> Finding {
     #[cfg(windows)]
     {
@@ -110,6 +108,7 @@ pub fn c_compiler() -> Finding {
 /// names, so a machine with only `gcc` fails both.
 #[cfg(not(windows))]
 fn unix_c_compiler() -> Finding {
+    const C_TITLE: &str = "C 编译器";
     if let Ok(cc) = std::env::var("CC") {
         return match first_line(&cc, &["--version"]) {
             Some(line) => Finding::pass(true, C_TITLE, format!("CC={cc}（{line}）")),
@@ -475,7 +474,8 @@ fn unix_chinese() -> Finding {
 }
 
 /// `zh_CN.UTF-8`, `C.utf8`, `en_US.UTF-8@euro` → true; `C`, `zh_CN.GB18030` → false.
-pub fn is_utf8_locale(locale: &str) -> bool {
+#[cfg(any(not(windows), test))]
+fn is_utf8_locale(locale: &str) -> bool {
     let charset = locale
         .split_once('.')
         .map_or("", |(_, rest)| rest.split('@').next().unwrap_or(""));

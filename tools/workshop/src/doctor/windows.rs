@@ -14,7 +14,14 @@ use super::probes::{SAMPLE, run};
 /// workload with the C/C++ compiler (documented at
 /// <https://learn.microsoft.com/en-us/visualstudio/install/workload-component-id-vs-build-tools>).
 pub const BUILD_TOOLS: &str = "https://aka.ms/vs/17/release/vs_buildtools.exe";
-pub const BUILD_TOOLS_FIX: &str = "下载 Visual Studio 生成工具的安装程序 vs_BuildTools.exe（https://aka.ms/vs/17/release/vs_buildtools.exe，老师的 U 盘上有），安装时勾选“使用 C++ 的桌面开发”工作负载，装完重新打开终端";
+
+/// What to do without the Build Tools: the installer and the workload.
+#[cfg_attr(not(target_env = "msvc"), allow(dead_code))]
+fn build_tools_fix() -> String {
+    format!(
+        "下载 Visual Studio 生成工具的安装程序 vs_BuildTools.exe（{BUILD_TOOLS}，老师的 U 盘上有），安装时勾选“使用 C++ 的桌面开发”工作负载，装完重新打开终端"
+    )
+}
 
 /// The servers of the lesson, whose firewall rules matter: the chapters'
 /// and the server exercises'.
@@ -72,7 +79,7 @@ pub fn c_compiler() -> Finding {
             true,
             TITLE,
             "没有找到装了 C++ 生成工具的 Visual Studio：rustc 链接要 link.exe，TLS 用的 ring 要 cl.exe",
-            BUILD_TOOLS_FIX,
+            build_tools_fix(),
         ),
     }
 }
@@ -347,6 +354,13 @@ mod tests {
                 .said
                 .contains("没有放行")
         );
+    }
+
+    #[test]
+    fn the_build_tools_fix_names_the_installer_and_the_workload() {
+        let fix = build_tools_fix();
+        assert!(fix.contains("vs_BuildTools.exe（https://aka.ms/vs/17/release/vs_buildtools.exe"));
+        assert!(fix.contains("使用 C++ 的桌面开发"));
     }
 
     #[test]
