@@ -19,7 +19,8 @@
 mod probes;
 mod windows;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+use common::cli::{Args, Usage};
 use common::say;
 
 /// What one item found.
@@ -90,11 +91,19 @@ const ITEMS: &[fn() -> Finding] = &[
     probes::chinese,
 ];
 
+/// `workshop doctor`.
+pub const USAGE: Usage = Usage {
+    program: "workshop doctor",
+    about: "课前自检：这台电脑能不能上课，每一项 ✓ 或 ✗，✗ 的下面写着怎么办",
+    arguments: &[],
+    options: &[],
+    notes: &["只检查，不安装、不改任何设置。必需的一项没有通过时退出码是 1。"],
+    examples: &["cargo run -p workshop -- doctor"],
+};
+
 /// `workshop doctor`: `Ok(false)` when something needed is missing.
-pub fn main(words: &[String]) -> Result<bool> {
-    if let Some(word) = words.first() {
-        bail!("doctor 不带参数，多了“{word}”（运行 workshop --help 查看用法）");
-    }
+/// (common::cli has refused any argument already.)
+pub fn main(_args: &Args) -> Result<bool> {
     say!("工作坊自检：一项一项看这台电脑能不能上这节课（只检查，不安装、不改任何设置）。\n");
     let mut findings = Vec::new();
     for item in ITEMS {

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
+use common::cli::{Args, Usage};
 use common::{esay, say};
 use process_runner::{Output, Running, Stream, deadline};
 
@@ -36,12 +37,21 @@ const PREFIX: &str = "socket-kit";
 /// The students' first file.
 const README: &str = "先看我.txt";
 
-const USAGE: &str =
-    "用法: workshop kit 目录（例如 cargo run -p workshop -- kit E:\\ 把离线包写到 U 盘上）";
+/// `workshop kit …`.
+pub const USAGE: Usage = Usage {
+    program: "workshop kit",
+    about: "离线包：把仓库、所有依赖的源代码和配置写进 DIR（一个文件夹和一个 zip），拷到 U 盘上，没有网络的教室也能编译",
+    arguments: &[("DIR", "离线包写在这个目录里，例如 U 盘 E:\\")],
+    options: &[],
+    notes: &[
+        "要在有网络的地方做（本机 cargo 的缓存里已有全部依赖时不联网）。文件夹和 zip 都是写完才改成正式的名字，中途出错或按 Ctrl-C 不会留下半个离线包。",
+    ],
+    examples: &["cargo run -p workshop -- kit E:\\"],
+};
 
 /// `workshop kit DIR`.
-pub fn main(words: &[String]) -> Result<bool> {
-    let dir = parse(words)?;
+pub fn main(args: &Args) -> Result<bool> {
+    let dir = parse(args.rest())?;
     let root = programs::workspace_root();
     let commit = Commit::of(&root)?;
     let name = format!("{PREFIX}-{}", commit.short());
@@ -91,12 +101,14 @@ pub fn main(words: &[String]) -> Result<bool> {
     Ok(true)
 }
 
+/// The folder, which common::cli leaves in `rest` (it refuses a second one
+/// and unknown options itself).
 fn parse(words: &[String]) -> Result<PathBuf> {
-    match words {
-        [dir] if !dir.starts_with('-') => Ok(PathBuf::from(dir)),
-        [] => bail!("kit 要一个目录，离线包写在那里。{USAGE}"),
-        [word] => bail!("kit 不认识选项 {word}。{USAGE}"),
-        _ => bail!("kit 只要一个目录，写了 {} 个。{USAGE}", words.len()),
+    match words.first() {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => {
+            bail!("kit 要一个目录，离线包写在那里，例如 cargo run -p workshop -- kit E:\\（U 盘）")
+        }
     }
 }
 
@@ -454,26 +466,17 @@ mod tests {
 
     #[test]
     fn the_command_line_takes_one_folder() {
-        let words =
-            |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
-        assert_eq!(parse(&words("E:\\")).unwrap(), PathBuf::from("E:\\"));
-        assert!(
-            parse(&words(""))
-                .unwrap_err()
-                .to_string()
-                .contains("要一个目录")
-        );
-        assert!(
-            parse(&words("--zip"))
-                .unwrap_err()
-                .to_string()
-                .contains("不认识")
-        );
-        assert!(
-            parse(&words("a b"))
-                .unwrap_err()
-                .to_string()
-                .contains("只要一个")
-        );
+        let parse_line = |line: &str| {
+            let words = line.split_whitespace().map(std::ffi::OsString::from);
+            match USAGE.parse(words)? {
+                common::cli::Parsed::Run(args) => parse(args.rest()),
+                common::cli::Parsed::Help => bail!("help"),
+            }
+        };
+        assert_eq!(parse_line("E:\\").unwrap(), PathBuf::from("E:\\"));
+        let error = |line: &str| parse_line(line).unwrap_err().to_string();
+        assert!(error("").contains("要一个目录"));
+        assert!(error("--zip out").contains("不认识的选项 --zip"));
+        assert!(error("a b").contains("多余的参数"));
     }
 }
