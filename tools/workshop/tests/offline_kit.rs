@@ -202,7 +202,7 @@ fn ctrl_c_while_zipping_leaves_nothing_behind() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    // Deflating 150 MB takes seconds and the signal follows the line at
+    // Deflating 165 MB takes seconds and the signal follows the line at
     // once; should it ever lose that race, the kit must then be whole.
     if code == Some(0) {
         assert_eq!(left.len(), 2, "{left:?}");
