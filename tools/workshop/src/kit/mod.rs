@@ -54,51 +54,104 @@ pub fn main(args: &Args) -> Result<bool> {
     let dir = parse(args.rest())?;
     let root = programs::workspace_root();
     let commit = Commit::of(&root)?;
-    let name = format!("{PREFIX}-{}", commit.short());
-    fs::create_dir_all(&dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
-    let folder = dir.join(&name);
-    let zip_path = dir.join(format!("{name}.zip"));
-    for path in [&folder, &zip_path] {
-        if path.exists() {
-            bail!(
-                "{} 已经有了（同一个提交的离线包）：要重新做，先把它删掉",
-                path.display()
-            );
+    let kit = Kit::in_folder(&dir, &commit)?;
+    if commit.changed > 0 {
+        say!("{}", commit.changed_note());
+    }
+    let made = kit.make(&root, &commit)?;
+    made.report(&kit, &commit);
+    Ok(true)
+}
+
+/// Where the kit's two parts go.
+struct Kit {
+    dir: PathBuf,
+    /// `socket-kit-60dc2fb`.
+    name: String,
+}
+
+/// What was made.
+struct Made {
+    size: Size,
+    crates: usize,
+}
+
+impl Kit {
+    /// The kit for `commit` in `dir` (created if missing); refused if that
+    /// commit's kit is there already, which it would not overwrite.
+    fn in_folder(dir: &Path, commit: &Commit) -> Result<Kit> {
+        fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
+        let kit = Kit {
+            dir: dir.to_path_buf(),
+            name: format!("{PREFIX}-{}", commit.short()),
+        };
+        for path in [kit.folder(), kit.zip()] {
+            if path.exists() {
+                bail!(
+                    "{} 已经有了（同一个提交的离线包）：要重新做，先把它删掉",
+                    path.display()
+                );
+            }
+        }
+        Ok(kit)
+    }
+
+    fn folder(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    fn zip(&self) -> PathBuf {
+        self.dir.join(format!("{}.zip", self.name))
+    }
+
+    /// A temporary name beside the real one: hidden, and this process's own.
+    fn partial(&self, real: &Path) -> Partial {
+        let name = real.file_name().unwrap_or_default().to_string_lossy();
+        Partial::new(
+            self.dir
+                .join(format!(".{name}.partial-{}", std::process::id())),
+        )
+    }
+
+    /// Writes both parts under temporary names, then renames them.
+    fn make(&self, root: &Path, commit: &Commit) -> Result<Made> {
+        let staging = self.partial(&self.folder());
+        fs::create_dir(staging.path())
+            .with_context(|| format!("无法在 {} 里创建临时目录", self.dir.display()))?;
+        let files = unpack(root, commit, staging.path())?;
+        say!("已取出提交 {} 的 {files} 个文件。", commit.short());
+        let crates = vendor(staging.path())?;
+        fs::write(staging.path().join(README), readme(commit, crates))
+            .with_context(|| format!("无法写入 {README}"))?;
+        say!("正在压缩成 zip（一两分钟）……");
+        let zip_staging = self.partial(&self.zip());
+        let size = write_zip(staging.path(), &self.name, zip_staging.path(), commit)?;
+        staging.publish(&self.folder())?;
+        zip_staging.publish(&self.zip())?;
+        Ok(Made { size, crates })
+    }
+}
+
+impl Made {
+    fn report(&self, kit: &Kit, commit: &Commit) {
+        let zip_size = fs::metadata(kit.zip()).map_or(0, |m| m.len());
+        say!("\n离线包做好了（提交 {}）：", commit.id);
+        say!(
+            "  {}    {}，{} 个文件",
+            kit.folder().display(),
+            megabytes(self.size.bytes),
+            self.size.files
+        );
+        say!("  {}    {}", kit.zip().display(), megabytes(zip_size));
+        say!(
+            "里面有仓库、{} 个依赖 crate 的源代码（vendor/，所有平台的）和让 cargo 用它们的 .cargo/config.toml。",
+            self.crates
+        );
+        say!("学生拷走文件夹或 zip，先看 {README}；之后编译、运行都不需要网络。");
+        if commit.changed > 0 {
+            say!("{}", commit.changed_note());
         }
     }
-    if commit.changed > 0 {
-        say!("{}", commit.changed_note());
-    }
-    let staging = Partial::new(dir.join(format!(".{name}.partial-{}", std::process::id())));
-    fs::create_dir(staging.path())
-        .with_context(|| format!("无法在 {} 里创建临时目录", dir.display()))?;
-    let files = unpack(&root, &commit, staging.path())?;
-    say!("已取出提交 {} 的 {files} 个文件。", commit.short());
-    let crates = vendor(staging.path())?;
-    fs::write(staging.path().join(README), readme(&commit, crates))
-        .with_context(|| format!("无法写入 {README}"))?;
-    let zip_staging = Partial::new(dir.join(format!(".{name}.zip.partial-{}", std::process::id())));
-    say!("正在压缩成 zip（一两分钟）……");
-    let size = write_zip(staging.path(), &name, zip_staging.path(), &commit)?;
-    staging.publish(&folder)?;
-    zip_staging.publish(&zip_path)?;
-    let zip_size = fs::metadata(&zip_path).map(|m| m.len()).unwrap_or(0);
-    say!("\n离线包做好了（提交 {}）：", commit.id);
-    say!(
-        "  {}    {}，{} 个文件",
-        folder.display(),
-        megabytes(size.bytes),
-        size.files
-    );
-    say!("  {}    {}", zip_path.display(), megabytes(zip_size));
-    say!(
-        "里面有仓库、{crates} 个依赖 crate 的源代码（vendor/，所有平台的）和让 cargo 用它们的 .cargo/config.toml。"
-    );
-    say!("学生拷走文件夹或 zip，先看 {README}；之后编译、运行都不需要网络。");
-    if commit.changed > 0 {
-        say!("{}", commit.changed_note());
-    }
-    Ok(true)
 }
 
 /// The folder, which common::cli leaves in `rest` (it refuses a second one
@@ -410,7 +463,7 @@ impl Partial {
     fn publish(mut self, to: &Path) -> Result<()> {
         let failed = |e: std::io::Error| anyhow!("无法把离线包改名为 {}：{e}", to.display());
         if self.path.is_dir() {
-            fs::rename(&self.path, to).map_err(failed)?;
+            rename_folder(&self.path, to).map_err(failed)?;
         } else {
             match fs::hard_link(&self.path, to) {
                 Ok(()) => {
@@ -422,6 +475,26 @@ impl Partial {
         }
         self.published = true;
         Ok(())
+    }
+}
+
+/// Renames a folder, trying again for a few seconds while the system
+/// refuses: on Windows a virus scanner still reading the thousands of new
+/// files holds them open, and the rename is denied until it lets go.
+fn rename_folder(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match fs::rename(from, to) {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::PermissionDenied
+                    && tries < 20
+                    && !process_runner::is_cancelled() =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+            other => return other,
+        }
     }
 }
 
