@@ -131,7 +131,13 @@ pub fn firewall() -> Finding {
     let mut command = Command::new("powershell");
     command.args(["-NoProfile", "-NonInteractive", "-Command", FIREWALL_SCRIPT]);
     match run(&mut command, "powershell") {
-        Some((true, lines)) => firewall_verdict(&lines, 9999),
+        // Windows always has enabled inbound rules of its own (core
+        // networking, file sharing): none at all means the list was not
+        // read, as with Wine's stand-in powershell, which prints nothing.
+        Some((true, lines)) if lines.iter().any(|l| rule(l).is_some()) => {
+            firewall_verdict(&lines, 9999)
+        }
+        Some((true, _)) => unreadable("powershell 没有列出任何规则"),
         Some((false, lines)) => unreadable(&lines.join(" ")),
         None => unreadable("运行不了 powershell"),
     }
@@ -274,7 +280,9 @@ fn code_page(line: &str) -> Option<u32> {
         .rev()
         .take_while(char::is_ascii_digit)
         .collect();
-    digits.chars().rev().collect::<String>().parse().ok()
+    // 0 is no code page: what chcp says where there is no console.
+    let page: u32 = digits.chars().rev().collect::<String>().parse().ok()?;
+    (page != 0).then_some(page)
 }
 
 fn code_page_verdict(page: Option<u32>, sample: &str) -> Finding {
@@ -369,6 +377,8 @@ mod tests {
         assert_eq!(code_page("Active code page: 65001"), Some(65001));
         assert_eq!(code_page("Page de codes active : 850."), Some(850));
         assert_eq!(code_page("nothing"), None);
+        // Wine's chcp, with no console behind it.
+        assert_eq!(code_page("Active code page: 0"), None);
         assert!(code_page_verdict(Some(65001), "").ok);
         assert!(code_page_verdict(Some(936), "").ok);
         let latin = code_page_verdict(Some(437), "");
