@@ -172,7 +172,10 @@ fn with_everything_in_place_every_local_item_passes() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.ends_with("可以上课。"), "{}", run.stdout);
+    // The optional items (the LAN address, the port on 0.0.0.0) depend on
+    // the machine's network and may be a ✗; the lesson can still go on.
+    let conclusion = run.stdout.lines().last().unwrap_or_default();
+    assert!(conclusion.contains("，可以上课。"), "{}", run.stdout);
 }
 
 #[test]
