@@ -120,6 +120,8 @@ fn main() -> ExitCode {
 
 fn relay(args: &Args) -> Result<()> {
     let settings = Settings::from_args(args)?;
+    // 日志交给一个单独的线程去写：终端被暂停或输出没人读时，转发照常进行，不会跟着停下。
+    common::log::write_in_background();
     let udp = settings.udp;
     let tap = Arc::new(Tap::new(settings));
     if udp { udp::run(tap) } else { tcp::run(tap) }

@@ -57,7 +57,7 @@ pub fn run(tap: Arc<Tap>) -> Result<()> {
         settings.server
     );
     // 监听 0.0.0.0 时，列出其他电脑能用的地址（和各章的服务器一样）。
-    common::addr::print_lan_addresses(local);
+    common::addr::print_lan_addresses(&listener);
     accept_loop(listener, &tap);
     Ok(())
 }

@@ -41,7 +41,7 @@ pub fn run(tap: Arc<Tap>) -> Result<()> {
     crate::refuse_own_address(local, &[server])?;
     tap.start_diagram()?;
     say!("wiretap 把数据报转发到 {server}，等待数据报... {local}");
-    common::addr::print_lan_addresses(local);
+    common::addr::print_lan_addresses(&socket);
     if settings.drops_at_random() {
         let seed = settings.faults.seed;
         say!("丢包用的随机种子是 {seed}；加上 --seed {seed}，下一次会丢同样的数据报");

@@ -308,7 +308,7 @@ fn with_loopback_down_the_lesson_cannot_run() {
         run.stdout
     );
     assert!(
-        line(&run, "局域网地址").starts_with("✗ 局域网地址（可选）：除了 127.0.0.1 没有别的地址"),
+        line(&run, "局域网地址").starts_with("✗ 局域网地址（可选）：除了 127.0.0.1 没有能用的地址"),
         "{}",
         run.stdout
     );

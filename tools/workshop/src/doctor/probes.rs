@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::addr::{HostPort, lan_addresses};
+use common::addr::{Families, HostPort, lan_addresses};
 use process_runner::{Output, Running, deadline};
 
 use super::Finding;
@@ -339,11 +339,16 @@ fn bind_only(addr: SocketAddr) -> std::io::Result<()> {
 pub fn lan() -> Finding {
     const TITLE: &str = "局域网地址";
     let port = lesson_port();
-    match lan_addresses(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))) {
+    // The servers of the lesson listen on 0.0.0.0: IPv4.
+    let ipv4 = Families {
+        ipv4: true,
+        ipv6: false,
+    };
+    match lan_addresses(port, ipv4) {
         Ok(found) if found.is_empty() => Finding::fail(
             false,
             TITLE,
-            "除了 127.0.0.1 没有别的地址，其他电脑连不上这台：和别人连的练习做不了",
+            "除了 127.0.0.1 没有能用的地址（没连上网络，或者网卡没有启用），其他电脑连不上这台：和别人连的练习做不了",
             "连上教室的 Wi-Fi（和老师同一个网络）再运行一次 doctor",
         ),
         Ok(found) => {
