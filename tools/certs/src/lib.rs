@@ -25,7 +25,8 @@
 //!   clients refuse, is named at start ([`authority`]);
 //! - every problem with a file is one Chinese line naming the file and the fix.
 //!
-//! `tls-client` uses [`files`] too, to read the certificate it is told to trust.
+//! `tls-client` uses [`files`] too, to read the certificate it is told to
+//! trust, and both chapters use [`key_log`] to say what `SSLKEYLOGFILE` does.
 //!
 //! Older tutorials read PEM with the `rustls-pemfile` crate. It was archived
 //! in 2025 and RustSec flags it unmaintained (RUSTSEC-2025-0134); its
@@ -37,6 +38,7 @@ pub mod files;
 mod generate;
 mod idn;
 pub mod inspect;
+pub mod key_log;
 
 use std::fs;
 use std::net::IpAddr;
