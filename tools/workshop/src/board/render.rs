@@ -29,6 +29,9 @@ pub const NAME_COLUMNS: usize = 20;
 pub const CELL_COLUMNS: usize = 6;
 /// How many "stuck on" lines are shown.
 const STUCK_LINES: usize = 3;
+/// The line under the table that says what the cells mean.
+const LEGEND: &str = "✓ 通过  ✗2·3 第 2 步没过，第 3 次检查（0 步是编译）  写1·2 第 1 步还没写  · 没做  （另一台）重名";
+
 /// The widest a line may be (the projector's budget).
 pub const MOST_COLUMNS: usize = 100;
 /// A twin row's mark after the name.
@@ -106,9 +109,7 @@ pub fn frame(view: &View) -> Vec<Line> {
         lines.push(plain("还没有人报告。"));
     }
     lines.extend(stuck_lines(view.table).into_iter().map(|l| plain(&l)));
-    lines.push(plain(
-        "✓ 通过  ✗2·3 第 2 步没过，第 3 次检查（0 步：编译）  写1·2 第 1 步的 TODO 还没写  · 没做  （另一台）名字被用过",
-    ));
+    lines.push(plain(LEGEND));
     if let Some((first, others)) = view.refused.split_first() {
         let others = if others.is_empty() {
             String::new()
@@ -349,6 +350,7 @@ mod tests {
                 "“长长长长长长长长长长长长”从 192.168.100.200 报告，没有这个名字的令牌：另起一行",
             ),
         };
+        assert!(width(LEGEND) <= MOST_COLUMNS, "the legend is never cut");
         let text = to_plain(&frame(&view));
         assert!(text.lines().count() <= 38, "{text}");
         for line in text.lines() {
