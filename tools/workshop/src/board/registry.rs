@@ -21,13 +21,18 @@ pub fn step_title(exercise: usize, step: usize) -> Option<String> {
         .get(exercise.checked_sub(1)?)?
         .checks
         .get(step - 1)?;
-    // "TODO 1：端口已经被占用（…）" is about the port, not about "TODO 1".
-    let what = match check.what.split_once('：') {
+    Some(short(check.what))
+}
+
+/// A check's description up to its first parenthesis or colon, after a
+/// leading `TODO N：` ("TODO 1：端口已经被占用（…）" is about the port).
+fn short(what: &str) -> String {
+    let what = match what.split_once('：') {
         Some((todo, rest)) if todo.starts_with("TODO") => rest,
-        _ => check.what,
+        _ => what,
     };
     let end = what.find(['（', '：', '(']).unwrap_or(what.len());
-    Some(what[..end].trim().to_string())
+    what[..end].trim().to_string()
 }
 
 /// A known mistake's Chinese name, by its id (`ex2.read-once`). The
@@ -43,13 +48,36 @@ mod tests {
     #[test]
     fn the_columns_and_titles_come_from_the_checkers_list() {
         assert_eq!(steps().len(), EXERCISES.len());
-        assert_eq!(
-            step_title(2, 2).as_deref(),
-            Some("回复一个字节一个字节地到达")
-        );
+        for (index, exercise) in EXERCISES.iter().enumerate() {
+            for step in 1..=exercise.checks.len() {
+                let title = step_title(index + 1, step).unwrap();
+                assert!(!title.is_empty() && title.len() < 120, "{title}");
+            }
+            assert_eq!(step_title(index + 1, exercise.checks.len() + 1), None);
+        }
         assert_eq!(step_title(2, 0).as_deref(), Some("编译"));
-        assert_eq!(step_title(4, 3).as_deref(), Some("端口已经被占用"));
-        assert_eq!(step_title(2, 99), None);
         assert_eq!(step_title(EXERCISES.len() + 1, 1), None);
+    }
+
+    #[test]
+    fn a_title_is_the_description_up_to_its_details() {
+        let cases = [
+            (
+                "回复一个字节一个字节地到达（wiretap --chunk 1）：仍然打印完整的回复",
+                "回复一个字节一个字节地到达",
+            ),
+            (
+                "TODO 1：端口已经被占用（第二个 ex4 绑定同一个地址）：……",
+                "端口已经被占用",
+            ),
+            ("tcp-client 来连：它收到“数据已收到”", "tcp-client 来连"),
+            (
+                "连原文的 Python 服务器 (article/tcp_server.py)",
+                "连原文的 Python 服务器",
+            ),
+        ];
+        for (what, title) in cases {
+            assert_eq!(short(what), title);
+        }
     }
 }

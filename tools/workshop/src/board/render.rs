@@ -386,11 +386,12 @@ mod tests {
         table.store(&fail("a", 1, 1), source(1), 0).unwrap();
         table.store(&fail("b", 2, 2), source(2), 0).unwrap();
         table.store(&fail("c", 2, 2), source(3), 0).unwrap();
+        let title = |exercise, step| registry::step_title(exercise, step).unwrap();
         assert_eq!(
             stuck_lines(&table),
             [
-                "卡住的：练习 2 第 2 步（回复一个字节一个字节地到达）：2 人",
-                "卡住的：练习 1 第 1 步（启动）：1 人"
+                format!("卡住的：练习 2 第 2 步（{}）：2 人", title(2, 2)),
+                format!("卡住的：练习 1 第 1 步（{}）：1 人", title(1, 1)),
             ]
         );
     }

@@ -259,7 +259,8 @@ mod tests {
             seq: 1,
             exercise: 2,
             verdict: Verdict::Failed { step: 1 },
-            mistake: Some("ex2.read-once".into()),
+            // An id this registry does not know is shown as it is.
+            mistake: Some("ex9.made-up".into()),
             attempts: 3,
             age: 120,
             token: None,
@@ -276,7 +277,7 @@ mod tests {
         );
         assert_eq!(
             lines[1],
-            "\"'=HYPERLINK(\"\"x\"\")\",\"\",\"192.0.2.24\",\"\",\"第 1 步没通过（检查了 3 次，ex2.read-once）\",\"练习 2\",\"2\""
+            "\"'=HYPERLINK(\"\"x\"\")\",\"\",\"192.0.2.24\",\"\",\"第 1 步没通过（检查了 3 次，ex9.made-up）\",\"练习 2\",\"2\""
         );
     }
 
