@@ -83,6 +83,18 @@ impl Wine {
             // No window is ever opened.
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY");
+        // Wine starts Linux programs too, given their path: a `$CARGO` left
+        // here by `cargo test` would have workshop.exe run Linux's cargo
+        // with Windows paths. A Windows laptop has no such variables.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let rust = ["CARGO", "RUSTUP", "RUSTC", "RUSTDOC"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix));
+            if rust || name == "LD_LIBRARY_PATH" {
+                command.env_remove(name.as_ref());
+            }
+        }
         command
     }
 }

@@ -129,7 +129,9 @@ impl Process {
         self.finish_within(PATIENCE)
     }
 
-    fn finish_within(self, patience: Duration) -> Outcome {
+    /// Like [`Process::finish`], for a program whose own deadline is longer
+    /// than one step (a whole `workshop check` run).
+    pub fn finish_within(self, patience: Duration) -> Outcome {
         match self.running.wait(patience) {
             Ok(finished) => Outcome::from(finished),
             Err(e) => panic!("{}: {}", self.name, explain(&e)),
