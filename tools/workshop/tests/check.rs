@@ -411,7 +411,11 @@ fn mistakes_on_the_command_line_get_one_line_each() {
         (&["--name", "小明"][..], "--name 是给 --report 用的"),
         (&["--hint", "--solution"][..], "一次只能用一个"),
         (&["--program", "x"][..], "--program 要和练习编号一起用"),
-        (&["--frob"][..], "check 不认识选项 --frob"),
+        (
+            &["--frob"][..],
+            "不认识的选项 --frob（运行 workshop check --help 查看用法）",
+        ),
+        (&["1", "2"][..], "多余的参数 \"2\""),
     ] {
         let run = check(args);
         assert_eq!(run.status.code(), Some(2), "{args:?}: {run:#?}");
