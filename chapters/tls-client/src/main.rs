@@ -33,7 +33,9 @@ use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
 use common::cli::Args;
 use common::deadline::{Deadline, Guarded};
-use common::{BUFFER_SIZE, CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, errors, say, show_bytes};
+use common::{
+    BUFFER_SIZE, CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, TCP_REPLY, errors, say, show_bytes,
+};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
@@ -89,10 +91,14 @@ fn talk(args: &Args) -> Result<()> {
     // data = client_socket.recv(1024)：读到服务器关闭连接为止，最多 1024 字节。
     let mut data = Vec::new();
     if let Err(e) = stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
-        // 服务器没发 close_notify 就关了连接（原文的 Python 服务器就是这样）：
-        // rustls 报告 UnexpectedEof。回复已经收到的话，照样显示。
         if data.is_empty() || !closed_without_goodbye(&e) {
             return Err(explain::exchange(server_address, &e));
+        }
+        // 服务器没发 close_notify 就关闭（或复位）了连接，rustls 报告 UnexpectedEof：
+        // 分不清回复是说完了，还是被人从中间截断了。原文的 Python 服务器就是这样关闭的；
+        // 这个协议的回复是固定的“数据已收到”，所以只有收到的正好是它，才当作完整的回复。
+        if data != TCP_REPLY.as_bytes() {
+            return Err(explain::cut_off(server_address, &data));
         }
     }
     if data.is_empty() {
@@ -147,10 +153,18 @@ fn client_config(roots: RootCertStore) -> Result<Arc<ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // 安全默认值：TLS 1.3 和 1.2。rustls 的证书验证是默认的、唯一的路径；
     // 本程序故意不提供“跳过验证”的开关：不验证证书，加密连接的另一头可能是任何人。
-    let config = ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
+    // ANCHOR: key_log
+    // 设置了环境变量 SSLKEYLOGFILE 的话，rustls 把每次会话的密钥写进那个文件（NSS 格式），
+    // Wireshark 有了它就能解密抓到的这次通信（见“用 Wireshark 看”）。没设置时什么也不写。
+    if let Some(file) = std::env::var_os("SSLKEYLOGFILE").filter(|f| !f.is_empty()) {
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
+        certs::key_log::announce(&file)?;
+    }
+    // ANCHOR_END: key_log
     Ok(Arc::new(config))
 }
 

@@ -14,6 +14,7 @@
 //! cannot ask for without platform constants, and only someone who can
 //! already write to the learner's folder could exploit it.
 
+use common::show::show_path;
 use std::fmt;
 use std::fs::{self, File, Metadata};
 use std::io::{self, ErrorKind, Read};
@@ -120,7 +121,7 @@ impl FileProblem {
     /// PEM 格式的证书文件`. [`FileProblem::Missing`] usually deserves a
     /// caller's own sentence; this one is generic.
     pub fn explain(&self, what: &str, path: &Path, fix: &str) -> String {
-        let path = path.display();
+        let path = show_path(path);
         match self {
             FileProblem::Missing => format!("找不到{what}文件 {path}：{fix}"),
             FileProblem::NotAFile(kind) => {
@@ -131,7 +132,8 @@ impl FileProblem {
                 Size(*size)
             ),
             FileProblem::Unreadable(e) if e.kind() == ErrorKind::PermissionDenied => format!(
-                "没有权限读取{what}文件 {path}：请用 ls -l 检查它的权限和属主，或者换一个自己能读的文件"
+                "没有权限读取{what}文件 {path}：请用 {} 检查它的权限和属主，或者换一个自己能读的文件",
+                permission_command(&path)
             ),
             FileProblem::Unreadable(e) => format!("无法读取{what}文件 {path}（{e}）：{fix}"),
         }
@@ -149,6 +151,16 @@ impl fmt::Display for Size {
             n if n >= KIB => write!(f, "{} KiB", n / KIB),
             n => write!(f, "{n} 字节"),
         }
+    }
+}
+
+/// The command that shows who may read `path`: `ls -l` has no PowerShell
+/// form, so Windows gets `icacls` (which both PowerShell and cmd have).
+fn permission_command(path: &impl std::fmt::Display) -> String {
+    if cfg!(windows) {
+        format!("icacls {path}")
+    } else {
+        format!("ls -l {path}")
     }
 }
 

@@ -11,6 +11,8 @@
 //! failed test) and adds the network helpers the tests share.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed test
 
+pub mod unread;
+
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -55,7 +57,19 @@ impl Process {
         args: &[S],
         dir: Option<&Path>,
     ) -> Process {
-        Self::spawn(program, args, dir, None)
+        Self::spawn(program, args, dir, None, &[])
+    }
+
+    /// Like [`Process::start_in`], with environment variables set for it
+    /// (`SSLKEYLOGFILE`, say); a test cannot set them on itself, because the
+    /// tests of one binary share one environment.
+    pub fn start_with_env<S: AsRef<OsStr>>(
+        program: impl AsRef<OsStr>,
+        args: &[S],
+        dir: Option<&Path>,
+        env: &[(&str, &OsStr)],
+    ) -> Process {
+        Self::spawn(program, args, dir, None, env)
     }
 
     /// Like [`Process::start`], for a command the caller has set up (its
@@ -71,10 +85,12 @@ impl Process {
         args: &[S],
         dir: Option<&Path>,
         input: Option<&[u8]>,
+        env: &[(&str, &OsStr)],
     ) -> Process {
         let name = Path::new(program.as_ref()).display().to_string();
         let mut command = Command::new(program);
         command.args(args);
+        command.envs(env.iter().copied());
         if let Some(dir) = dir {
             command.current_dir(dir);
         }
@@ -188,17 +204,27 @@ impl Server {
         args: &[S],
         dir: Option<&Path>,
     ) -> Server {
-        Self::listening(Process::start_in(program, args, dir))
+        Self::from_process(Process::start_in(program, args, dir))
+    }
+
+    /// Like [`Server::start_in`], with environment variables set for it.
+    pub fn start_with_env<S: AsRef<OsStr>>(
+        program: impl AsRef<OsStr>,
+        args: &[S],
+        dir: Option<&Path>,
+        env: &[(&str, &OsStr)],
+    ) -> Server {
+        Self::from_process(Process::start_with_env(program, args, dir, env))
     }
 
     /// Like [`Server::start`], for a command the caller has set up (see
     /// [`Process::start_command`]).
     pub fn start_command(command: &mut Command, name: &str) -> Server {
-        Self::listening(Process::start_command(command, name))
+        Self::from_process(Process::start_command(command, name))
     }
 
     /// Waits for the address on the first line of a started server.
-    fn listening(process: Process) -> Server {
+    fn from_process(process: Process) -> Server {
         match process.running.address(PATIENCE) {
             Ok(addr) => Server { process, addr },
             Err(e) => {
@@ -276,7 +302,7 @@ pub fn run_with_input<S: AsRef<OsStr>>(
     args: &[S],
     input: &str,
 ) -> Outcome {
-    Process::spawn(program, args, None, Some(input.as_bytes())).finish()
+    Process::spawn(program, args, None, Some(input.as_bytes()), &[]).finish()
 }
 
 /// A folder of its own under the system's temp dir, removed when dropped.
@@ -338,9 +364,15 @@ pub fn article_script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// `python3` if this machine has it; otherwise prints why the test is skipped.
-pub fn python3() -> Option<&'static str> {
-    tool("python3", &["--version"])
+/// A Python 3 (`python3`, `python`, or `py -3` on Windows: see
+/// [`process_runner::python`]) if this machine has one; otherwise prints
+/// why the test is skipped. Pass it where a program is taken.
+pub fn python3() -> Option<&'static process_runner::Python> {
+    let found = process_runner::python();
+    if found.is_none() {
+        skip("no Python 3 here (python3, python, or py -3 on Windows)");
+    }
+    found
 }
 
 /// `openssl` if this machine has it; otherwise prints why the test is skipped.
