@@ -3,7 +3,7 @@
 
 use std::net::UdpSocket;
 
-use testkit::{Server, article_script, binary_beside, deadline, python3, run};
+use testkit::{Server, article_script, deadline, python3, run};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_udp-client");
 
@@ -24,9 +24,7 @@ fn talks_to_the_articles_python_server_by_name() {
 
 #[test]
 fn talks_to_udp_server_with_a_custom_message() {
-    let Some(server_bin) = binary_beside(CLIENT, "udp-server") else {
-        return;
-    };
+    let server_bin = testkit::program("udp-server");
     let server = Server::start(server_bin, &["127.0.0.1:0"]);
     let client = run(CLIENT, &[server.arg().as_str(), "自己的消息"]);
     assert!(client.status.success(), "{client:?}");
