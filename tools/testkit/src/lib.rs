@@ -365,9 +365,15 @@ pub fn article_script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// `python3`, or a skip (a failure under CI).
-pub fn python3() -> Option<&'static str> {
-    tool("python3", &["--version"], "apt-get install python3")
+/// A Python 3 (`python3`, `python`, or `py -3` on Windows: see
+/// [`process_runner::python`]), or a skip (a failure under CI). Pass it
+/// where a program is taken.
+pub fn python3() -> Option<&'static process_runner::Python> {
+    let found = process_runner::python();
+    if found.is_none() {
+        skip("no Python 3 here (python3, python, or py -3 on Windows; apt-get install python3)");
+    }
+    found
 }
 
 /// `openssl`, or a skip (a failure under CI).

@@ -18,7 +18,7 @@ use common::cli::{Args, Usage};
 use common::say;
 use process_runner::{Output, Running, deadline};
 
-use crate::chart::{self, Bar, Chart};
+use crate::chart::{self, Axis, Bar, Chart};
 use crate::programs;
 use crate::{load, shapes, starve, system, tls_bench};
 
@@ -132,16 +132,10 @@ struct Contender {
     args: Vec<String>,
 }
 
-/// `python3` (or `python` on Windows) if it runs here.
-pub fn python() -> Option<&'static str> {
-    ["python3", "python"].into_iter().find(|name| {
-        std::process::Command::new(name)
-            .arg("--version")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    })
+/// The Python 3 interpreter, if this machine has one (`python3`, `python`,
+/// or `py -3` on Windows: see [`process_runner::python`]).
+pub fn python() -> Option<&'static Path> {
+    process_runner::python().map(|python| python.executable())
 }
 
 /// The article's Python programs, kept in `article/`.
@@ -185,7 +179,9 @@ pub fn threaded(clients: usize, seconds: u64, svg: Option<&Path>) -> Result<()> 
                 "0".into(),
             ],
         }),
-        None => say!("跳过原文的 Python 服务器：这台机器上没有 python3"),
+        None => {
+            say!("跳过原文的 Python 服务器：这台机器上没有 Python 3（python3、python 或 py -3）")
+        }
     }
 
     say!("并发处理基准：{clients} 个客户端，每个服务器测 {seconds} 秒，同一台机器、同一次运行。");
@@ -236,6 +232,7 @@ fn requests_chart(rates: &[Rate], clients: usize, seconds: u64) -> Chart {
         measure: format!(
             "{clients} 个客户端不停地连接、发送、读回复、关闭，每个服务器 {seconds} 秒，同一次运行"
         ),
+        axis: Axis::of("请求/秒"),
         bars: rates
             .iter()
             .map(|rate| Bar {

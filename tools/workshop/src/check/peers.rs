@@ -71,24 +71,18 @@ pub fn said(label: &str, finished: &Finished) -> String {
     format!("{label} 打印了：\n{}", shown.join("\n"))
 }
 
-/// A Python 3 on this machine: `python3`, or `python` (what Windows installs).
+/// The Python 3 interpreter on this machine (`python3`, `python`, or
+/// `py -3` on Windows: see [`process_runner::python`]), as a program path.
 pub fn find_python() -> Option<String> {
-    ["python3", "python"].into_iter().find_map(|name| {
-        let mut command = Command::new(name);
-        command.arg("--version");
-        let finished = Running::start(&mut command, name, Output::Keep)
-            .ok()?
-            .wait(PATIENCE)
-            .ok()?;
-        let said = finished.stdout.iter().chain(&finished.stderr);
-        let is_3 = said.into_iter().any(|line| line.starts_with("Python 3"));
-        (finished.status.success() && is_3).then(|| name.to_string())
-    })
+    process_runner::python().map(|python| python.executable().to_string_lossy().into_owned())
 }
 
 /// Why a check that needs the article's Python programs did not run.
 pub fn no_python() -> Outcome {
-    Outcome::Skipped("这台电脑上没有 Python 3（python3 或 python），原文的程序运行不了".into())
+    Outcome::Skipped(
+        "这台电脑上没有 Python 3（试过 python3、python，Windows 上还有 py -3），原文的程序运行不了"
+            .into(),
+    )
 }
 
 /// `article/NAME`, the article's Python programs.
