@@ -53,6 +53,15 @@ fn the_articles_spawn_per_connection_shape_also_answers_them() {
     sixty_four_at_once(server.addr);
 }
 
+/// The benchmark's yardstick (`bench threaded` compares CPU per request
+/// with it) must serve the same exchange, or the comparison means nothing.
+#[test]
+fn the_bare_pool_answers_the_same_exchange() {
+    let example = testkit::example("threaded-server", "bare_pool");
+    let server = Server::start(example, &["127.0.0.1:0"]);
+    sixty_four_at_once(server.addr);
+}
+
 #[test]
 fn eight_silent_clients_do_not_delay_a_good_one() {
     let server = start(&[]);
