@@ -313,10 +313,22 @@ pub fn at_the_cap_newcomers_wait_and_the_cap_is_logged_once(program: &Path) {
         .filter(|l| l.contains("达到上限"))
         .collect();
     assert!(repeated.is_empty(), "logged again: {meanwhile:#?}");
-    // And nothing more about the cap afterwards.
+    // Afterwards the cap may be reached again: on a loaded machine the
+    // silent clients' deadlines fire a few at a time, and the waiting ones
+    // fill the places as they free, back up to 10. Each time is again one
+    // line, followed by one when the queue is empty, never two in a row.
     drop(TcpStream::connect(server.addr).unwrap());
     let after = server.process.stderr_until("没有发送数据就关闭了连接");
-    assert!(!after.iter().any(|l| l.contains("上限")), "{after:#?}");
+    let mut paused = false;
+    for line in &after {
+        if line.contains("达到上限") {
+            assert!(!paused, "logged twice in one pause: {after:#?}");
+            paused = true;
+        } else if line.contains("排队等候的客户端都已接受") {
+            assert!(paused, "a resume without a pause: {after:#?}");
+            paused = false;
+        }
+    }
     drop(silent);
     assert_serves(&server);
 }
