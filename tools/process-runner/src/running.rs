@@ -50,6 +50,8 @@ pub struct Running {
     /// The threads reading stdout and stderr; each ends when its pipe closes.
     readers: Vec<JoinHandle<()>>,
     /// Started by [`Running::start_group`]: the whole group is killed.
+    /// Unix only: elsewhere there is no process group to kill (see there).
+    #[cfg(unix)]
     group: bool,
     /// Waited for already: its id may belong to another process by now.
     reaped: bool,
@@ -120,6 +122,9 @@ impl Running {
         if group {
             std::os::unix::process::CommandExt::process_group(command, 0);
         }
+        // Windows: cargo ends its own children (a job object), see start_group.
+        #[cfg(not(unix))]
+        let _ = group;
         let mut child = command.spawn().map_err(|source| Error::Start {
             label: label.to_string(),
             source,
@@ -135,6 +140,7 @@ impl Running {
             stdout,
             stderr,
             readers: out_reader.into_iter().chain(err_reader).collect(),
+            #[cfg(unix)]
             group,
             reaped: false,
         })

@@ -74,6 +74,13 @@ impl Process {
         Self::spawn(program, args, dir, None, env)
     }
 
+    /// Like [`Process::start`], for a command the caller has set up (its
+    /// environment, or a program run through another, such as Wine);
+    /// `name` labels it in failures.
+    pub fn start_command(command: &mut Command, name: &str) -> Process {
+        Self::spawn_command(command, name.to_string(), None)
+    }
+
     /// Starts a process, writes `input` (if any) to its stdin and closes it.
     fn spawn<S: AsRef<OsStr>>(
         program: impl AsRef<OsStr>,
@@ -89,9 +96,13 @@ impl Process {
         if let Some(dir) = dir {
             command.current_dir(dir);
         }
+        Self::spawn_command(&mut command, name, input)
+    }
+
+    fn spawn_command(command: &mut Command, name: String, input: Option<&[u8]>) -> Process {
         let running = match input {
-            Some(input) => Running::start_with_input(&mut command, &name, Output::Keep, input),
-            None => Running::start(&mut command, &name, Output::Keep),
+            Some(input) => Running::start_with_input(command, &name, Output::Keep, input),
+            None => Running::start(command, &name, Output::Keep),
         };
         match running {
             Ok(running) => Process { running, name },
@@ -136,7 +147,9 @@ impl Process {
         self.finish_within(PATIENCE)
     }
 
-    fn finish_within(self, patience: Duration) -> Outcome {
+    /// Like [`Process::finish`], for a program whose own deadline is longer
+    /// than one step (a whole `workshop check` run).
+    pub fn finish_within(self, patience: Duration) -> Outcome {
         match self.running.wait(patience) {
             Ok(finished) => Outcome::from(finished),
             Err(e) => panic!("{}: {}", self.name, explain(&e)),
@@ -206,6 +219,13 @@ impl Server {
         Self::from_process(Process::start_with_env(program, args, dir, env))
     }
 
+    /// Like [`Server::start`], for a command the caller has set up (see
+    /// [`Process::start_command`]).
+    pub fn start_command(command: &mut Command, name: &str) -> Server {
+        Self::from_process(Process::start_command(command, name))
+    }
+
+    /// Waits for the address on the first line of a started server.
     fn from_process(process: Process) -> Server {
         match process.running.address(PATIENCE) {
             Ok(addr) => Server { process, addr },
@@ -271,6 +291,11 @@ pub fn run_in<S: AsRef<OsStr>>(
     dir: Option<&Path>,
 ) -> Outcome {
     Process::start_in(program, args, dir).finish()
+}
+
+/// Like [`run`], for a command the caller has set up (see [`Process::start_command`]).
+pub fn run_command(command: &mut Command, name: &str) -> Outcome {
+    Process::start_command(command, name).finish()
 }
 
 /// Like [`run`], with `input` written to the program's stdin (then closed).

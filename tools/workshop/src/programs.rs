@@ -53,6 +53,24 @@ pub fn build(packages: &[&str], examples: bool) -> Result<()> {
     Ok(())
 }
 
+/// Whether `error` (from [`build`]) is that cargo could not be started at
+/// all, rather than a build that failed.
+pub fn is_no_cargo(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<process_runner::Error>(),
+        Some(process_runner::Error::Start { .. })
+    )
+}
+
+/// Checks that every one of `packages`' binaries (named like the package,
+/// as every chapter program and tool is) is already built beside this program.
+pub fn all_built(packages: &[&str]) -> Result<()> {
+    for package in packages {
+        binary(package)?;
+    }
+    Ok(())
+}
+
 /// `cargo build` for `packages`, into the folder and with the profile that
 /// this program itself was built with.
 fn build_command(packages: &[&str], examples: bool) -> Result<Command> {

@@ -22,9 +22,22 @@ pub struct Tools {
 
 /// Builds the chapter programs and tools the checks talk to (a no-op once
 /// built), and looks for a Python 3.
-pub fn prepare() -> Result<Tools> {
+///
+/// With `--program` (a program built elsewhere) on a machine where cargo
+/// cannot even be started, the chapter programs already built beside this
+/// one are used instead: that is how the Windows `workshop.exe` is checked
+/// under Wine (tools/on-windows), and how a teacher can check prebuilt
+/// programs on a laptop without Rust.
+pub fn prepare(program: Option<&Path>) -> Result<Tools> {
     say!("正在准备检查要用的程序（第一次要编译一两分钟，之后几乎不花时间）……");
-    programs::build(peers::PROGRAMS, false)?;
+    match programs::build(peers::PROGRAMS, false) {
+        Ok(()) => {}
+        Err(e) if program.is_some() && programs::is_no_cargo(&e) => {
+            programs::all_built(peers::PROGRAMS)?;
+            say!("（这里运行不了 cargo：检查用这个 workshop 旁边已经编译好的各章程序。）");
+        }
+        Err(e) => return Err(e),
+    }
     let python = peers::find_python();
     if python.is_none() {
         say!("（这台电脑上没有 Python 3：和原文的 Python 程序对话的那几项检查会跳过。）");
@@ -38,7 +51,7 @@ pub fn check_once(
     request: &Request,
     progress: &mut Progress,
 ) -> Result<bool> {
-    let tools = prepare()?;
+    let tools = prepare(request.program.as_deref())?;
     let passed = check_exercise(exercise, request.program.as_deref(), &tools)?;
     if passed {
         after_pass(exercise, request, progress)?;
