@@ -127,9 +127,7 @@ fn result_words(run: &Outcome) -> String {
 /// solved on a learner's laptop): the report says what the check found.
 #[test]
 fn a_report_is_one_line_that_wiretap_shows_and_the_board_confirms() {
-    let Some(wiretap) = testkit::binary_beside(WORKSHOP, "wiretap") else {
-        return;
-    };
+    let wiretap = testkit::program("wiretap");
     let dir = TempDir::new("board-wire");
     let teacher = board(&dir.file("state"));
     let tap = Server::start(&wiretap, &["127.0.0.1:0", &teacher.arg()]);
@@ -164,9 +162,7 @@ fn a_report_is_one_line_that_wiretap_shows_and_the_board_confirms() {
 
 #[test]
 fn a_report_the_board_never_got_is_kept_and_goes_with_the_next() {
-    let Some(threaded) = testkit::binary_beside(WORKSHOP, "threaded-server") else {
-        return;
-    };
+    let threaded = testkit::program("threaded-server");
     let dir = TempDir::new("board-kept");
     // Not the board: the concurrency chapter's server answers anything with 数据已收到.
     let wrong = Server::start(&threaded, &["127.0.0.1:0"]);

@@ -7,16 +7,17 @@
 //! Every test builds its own classroom (names unique per process and test)
 //! and removes it when dropped: on success, on failure and on panic. It
 //! needs root and the `ip` command; elsewhere each test prints one skip
-//! note and passes. The firewall tests need `nft`, the loss tests `tc`
-//! (`.ci/run` installs them).
+//! note and passes (under CI, where `.ci/run` installs them, it fails). The
+//! firewall tests need `nft`; the loss tests `tc` with netem, or `nft`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use testkit::{Outcome, Process, Server, TempDir, binary_beside};
+use testkit::{Outcome, Process, Server, TempDir};
 
+/// The workshop itself, built by cargo for this test (the board, the checks).
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
 /// What the classroom measured (the loss figures, the firewall lines), on
@@ -40,9 +41,7 @@ impl Classroom {
     /// Builds the classroom, or prints why it cannot and returns `None`.
     fn build(students: usize) -> Option<Classroom> {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
-        if !has_tool("ip", &["-V"]) {
-            return None;
-        }
+        testkit::tool("ip", &["-V"], "apt-get install iproute2")?;
         remove_stale_classrooms();
         let n = COUNT.fetch_add(1, Ordering::Relaxed);
         let prefix = format!("classroom-{}-{n}", std::process::id());
@@ -181,25 +180,25 @@ fn run_ok(args: &[&str]) {
     assert!(outcome.status.success(), "ip {args:?}: {outcome:?}");
 }
 
-/// Whether `program` runs here; prints a skip note if not.
-fn has_tool(program: &str, probe: &[&str]) -> bool {
-    let found = Command::new(program)
+/// Whether `program` runs here, without a skip note: for a tool with a
+/// fallback.
+fn runs(program: &str, probe: &[&str]) -> bool {
+    Command::new(program)
         .args(probe)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok_and(|status| status.success());
-    if !found {
-        testkit::skip(&format!(
-            "the classroom needs `{program}`, which is not on PATH"
-        ));
-    }
-    found
+        .is_ok_and(|status| status.success())
 }
 
-/// A chapter program, built beside the workshop by `cargo test --workspace`.
-fn program(name: &str) -> Option<String> {
-    binary_beside(WORKSHOP, name).map(|path| path.display().to_string())
+/// `nft`, or a skip note (a failure under CI).
+fn has_nft() -> bool {
+    testkit::tool("nft", &["--version"], "apt-get install nftables").is_some()
+}
+
+/// A chapter program, built first if need be.
+fn program(name: &str) -> String {
+    testkit::program(name).display().to_string()
 }
 
 /// The port a server printed in its first line.
@@ -212,9 +211,7 @@ fn port(server: &Server) -> u16 {
 
 #[test]
 fn a_server_on_localhost_cannot_be_reached_and_the_student_is_told_why() {
-    let (Some(server), Some(client)) = (program("tcp-server"), program("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (program("tcp-server"), program("tcp-client"));
     let Some(room) = Classroom::build(1) else {
         return;
     };
@@ -231,9 +228,7 @@ fn a_server_on_localhost_cannot_be_reached_and_the_student_is_told_why() {
 
 #[test]
 fn a_server_on_0_0_0_0_lists_its_address_and_every_student_gets_the_reply() {
-    let (Some(server), Some(client)) = (program("tcp-server"), program("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (program("tcp-server"), program("tcp-client"));
     let Some(room) = Classroom::build(3) else {
         return;
     };
@@ -263,9 +258,7 @@ fn a_server_on_0_0_0_0_lists_its_address_and_every_student_gets_the_reply() {
 
 #[test]
 fn threaded_server_serves_thirty_clients_from_three_students_at_once() {
-    let (Some(server), Some(client)) = (program("threaded-server"), program("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (program("threaded-server"), program("tcp-client"));
     let Some(room) = Classroom::build(3) else {
         return;
     };
@@ -296,9 +289,7 @@ fn threaded_server_serves_thirty_clients_from_three_students_at_once() {
 
 #[test]
 fn udp_goes_from_one_student_to_a_neighbour() {
-    let (Some(server), Some(client)) = (program("udp-server"), program("udp-client")) else {
-        return;
-    };
+    let (server, client) = (program("udp-server"), program("udp-client"));
     let Some(room) = Classroom::build(2) else {
         return;
     };
@@ -319,7 +310,7 @@ fn udp_goes_from_one_student_to_a_neighbour() {
 /// Adds an nftables rule for TCP port `port` in the teacher's namespace:
 /// `drop` swallows the packets, `reject with tcp reset` answers with a reset.
 fn firewall(room: &Classroom, port: u16, verdict: &str) -> bool {
-    if !has_tool("nft", &["--version"]) {
+    if !has_nft() {
         return false;
     }
     let rules = format!(
@@ -332,9 +323,7 @@ fn firewall(room: &Classroom, port: u16, verdict: &str) -> bool {
 
 #[test]
 fn a_firewall_that_drops_gives_the_timeout_line_within_five_seconds() {
-    let (Some(server), Some(client)) = (program("tcp-server"), program("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (program("tcp-server"), program("tcp-client"));
     let Some(room) = Classroom::build(1) else {
         return;
     };
@@ -368,9 +357,7 @@ fn a_firewall_that_drops_gives_the_timeout_line_within_five_seconds() {
 
 #[test]
 fn a_firewall_that_rejects_gives_the_refused_line() {
-    let (Some(server), Some(client)) = (program("tcp-server"), program("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (program("tcp-server"), program("tcp-client"));
     let Some(room) = Classroom::build(1) else {
         return;
     };
@@ -411,7 +398,7 @@ fn lossy_link(room: &Classroom, number: usize) -> Option<Lossy> {
     let netem = ["root", "netem", "loss", "20%", "delay", "100ms"];
     let student = room.student(number);
     let bridge = room.bridge();
-    let mut with_netem = has_tool("tc", &["-V"]);
+    let mut with_netem = runs("tc", &["-V"]);
     for (host, device) in [(student.as_str(), "eth0"), (bridge.as_str(), port.as_str())] {
         if with_netem {
             let mut args = vec!["qdisc", "add", "dev", device];
@@ -422,7 +409,7 @@ fn lossy_link(room: &Classroom, number: usize) -> Option<Lossy> {
     if with_netem {
         return Some(Lossy::LossAndDelay);
     }
-    if !has_tool("nft", &["--version"]) {
+    if !has_nft() {
         return None;
     }
     // Frames crossing the bridge to or from this student's port, each
@@ -483,9 +470,7 @@ fn count_successes(
 
 #[test]
 fn udp_client_gets_through_twenty_percent_loss_by_resending() {
-    let (Some(server), Some(client)) = (program("udp-server"), program("udp-client")) else {
-        return;
-    };
+    let (server, client) = (program("udp-server"), program("udp-client"));
     let Some(room) = Classroom::build(1) else {
         return;
     };
@@ -514,9 +499,7 @@ fn udp_client_gets_through_twenty_percent_loss_by_resending() {
 
 #[test]
 fn tcp_client_gets_through_twenty_percent_loss_by_itself() {
-    let (Some(server), Some(client)) = (program("threaded-server"), program("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (program("threaded-server"), program("tcp-client"));
     let Some(room) = Classroom::build(1) else {
         return;
     };
@@ -545,9 +528,7 @@ fn tcp_client_gets_through_twenty_percent_loss_by_itself() {
 
 #[test]
 fn a_certificate_without_the_teachers_ip_gives_the_name_mismatch_line() {
-    let (Some(server), Some(client)) = (program("tls-server"), program("tls-client")) else {
-        return;
-    };
+    let (server, client) = (program("tls-server"), program("tls-client"));
     let Some(room) = Classroom::build(1) else {
         return;
     };
@@ -569,9 +550,7 @@ fn a_certificate_without_the_teachers_ip_gives_the_name_mismatch_line() {
 
 #[test]
 fn a_certificate_made_for_the_teachers_ip_with_name_succeeds() {
-    let (Some(server), Some(client)) = (program("tls-server"), program("tls-client")) else {
-        return;
-    };
+    let (server, client) = (program("tls-server"), program("tls-client"));
     let Some(room) = Classroom::build(1) else {
         return;
     };
@@ -807,10 +786,8 @@ fn cells(row: &[String]) -> Vec<&str> {
 
 #[test]
 fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
-    let Some(hostile) = program("board-hostile") else {
-        return;
-    };
-    if !has_tool("unshare", &["--version"]) {
+    let hostile = env!("CARGO_BIN_EXE_board-hostile").to_string();
+    if testkit::tool("unshare", &["--version"], "apt-get install util-linux").is_none() {
         return;
     }
     let Some(room) = Classroom::build(4) else {
