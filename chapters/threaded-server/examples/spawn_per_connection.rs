@@ -39,7 +39,9 @@ const USAGE: Usage = Usage {
         "监听地址，默认 localhost:9999；端口写 0 让系统挑一个空闲端口",
     )],
     options: &[],
-    notes: &["每个连接 5 秒内不收发数据就会被断开。"],
+    notes: &[
+        "每个连接从它的线程开始起有 5 秒期限：读、回复、关闭都在这 5 秒里，不会因为客户端隔一会儿发一个字节就重新计时。",
+    ],
     examples: &["cargo run -p threaded-server --example spawn_per_connection -- 127.0.0.1:0"],
 };
 

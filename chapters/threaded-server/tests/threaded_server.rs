@@ -91,6 +91,41 @@ fn beyond_the_cap_a_client_waits_and_is_then_served() {
     drop(silent);
 }
 
+/// `--help` says the 5 seconds are a deadline for the whole exchange, not
+/// a timeout each read restarts: a client that, after the reply, keeps
+/// sending a byte every 200 ms (the server reads such bytes away before it
+/// closes) is cut off anyway. With a per-read timeout it would be read for
+/// ever, so the attack's own limit, six times the deadline, is what the
+/// test waits for at most.
+#[test]
+fn a_client_that_keeps_sending_is_cut_off_at_the_deadline() {
+    use std::io::{Read, Write};
+    let server = start(&[]);
+    let attack = deadline::SERVER_LIMIT * 6;
+    let mut client = TcpStream::connect(server.addr).unwrap();
+    client.write_all("你好，服务器！".as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    client.read_to_end(&mut reply).unwrap(); // the reply, then the server's FIN
+    assert_eq!(reply, "数据已收到".as_bytes());
+    let (ended, lasted) = timed(|| {
+        let started = std::time::Instant::now();
+        while started.elapsed() < attack {
+            // The server's close turns the next byte into a reset, and the
+            // one after it into an error here.
+            if client.write_all(b".").is_err() {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(200)); // the attacker's pace
+        }
+        false
+    });
+    assert!(
+        ended,
+        "still read after {lasted:?}: the 5 seconds restart with each byte"
+    );
+    assert_serves(&server);
+}
+
 #[test]
 fn four_hundred_resets_at_once_leave_it_serving() {
     let server = start(&[]);
@@ -135,6 +170,10 @@ fn help_says_what_happens_at_the_cap() {
     assert!(outcome.status.success());
     assert!(outcome.stdout.contains("--threads N"));
     assert!(outcome.stdout.contains("达到上限时"));
+    // Once the system's queue is full too, Linux drops new connection
+    // requests (listings' what_the_system_does.rs shows it): never "not refused".
+    assert!(outcome.stdout.contains("连不上"), "{}", outcome.stdout);
+    assert!(outcome.stdout.contains("5 秒期限"), "{}", outcome.stdout);
 }
 
 /// Reads `Threads:` and `VmHWM:` (peak resident memory) from /proc.
