@@ -422,7 +422,10 @@ pub fn openssl() -> Finding {
         return Finding::pass(false, TITLE, line);
     }
     let fix = if cfg!(windows) {
-        "Git for Windows 自带一个：在 Git Bash 里运行 openssl，或者把 C:\\Program Files\\Git\\usr\\bin 加进 PATH"
+        // Not "add Git's usr\bin to PATH": its Unix tools would shadow
+        // Windows's own, and its link.exe MSVC's linker, which breaks every
+        // Rust build (rust-lang/cargo#3687, actions/runner-images#14486).
+        "Git for Windows 自带一个，只是不在 PATH 里：在 Git Bash 里运行 openssl，或者在 PowerShell 里写出它的路径，& \"$env:ProgramFiles\\Git\\usr\\bin\\openssl.exe\" version"
     } else if cfg!(target_os = "macos") {
         "运行 brew install openssl@3（macOS 自带的是 LibreSSL，名字也叫 openssl）"
     } else {
@@ -473,10 +476,17 @@ fn unix_chinese() -> Finding {
             false,
             TITLE,
             format!("语言环境 {shown} 不是 UTF-8：中文可能显示成乱码，Python 程序打印中文可能出错"),
-            "运行 export LANG=C.UTF-8（写进 ~/.bashrc 或 ~/.zshrc 就一直有效），再打开一个终端",
+            UTF8_LOCALE_FIX,
         )
     }
 }
+
+/// Setting the locale for this terminal now, and for every new one: an
+/// `export` alone is gone in the next terminal. macOS has no `C.UTF-8`.
+#[cfg(all(not(windows), not(target_os = "macos")))]
+const UTF8_LOCALE_FIX: &str = "在这个终端里运行 export LANG=C.UTF-8，再运行一次 doctor；想让以后打开的终端也这样，把这一行加进 ~/.bashrc（zsh 是 ~/.zshrc）";
+#[cfg(target_os = "macos")]
+const UTF8_LOCALE_FIX: &str = "在这个终端里运行 export LANG=en_US.UTF-8，再运行一次 doctor；想让以后打开的终端也这样，把这一行加进 ~/.zshrc";
 
 /// `zh_CN.UTF-8`, `C.utf8`, `en_US.UTF-8@euro` → true; `C`, `zh_CN.GB18030` → false.
 #[cfg(any(not(windows), test))]
