@@ -482,7 +482,8 @@ fn unix_chinese() -> Finding {
 }
 
 /// Setting the locale for this terminal now, and for every new one: an
-/// `export` alone is gone in the next terminal. macOS has no `C.UTF-8`.
+/// `export` alone is gone in the next terminal. On macOS the name every
+/// version has is `en_US.UTF-8`.
 #[cfg(all(not(windows), not(target_os = "macos")))]
 const UTF8_LOCALE_FIX: &str = "在这个终端里运行 export LANG=C.UTF-8，再运行一次 doctor；想让以后打开的终端也这样，把这一行加进 ~/.bashrc（zsh 是 ~/.zshrc）";
 #[cfg(target_os = "macos")]
