@@ -100,7 +100,7 @@ impl Talk {
         }
         if closed_before {
             say!(
-                "        （服务器已经关闭了连接：write 成功只说明字节交给了本机系统，对方的系统会用 RST 回应）"
+                "        （服务器已经发来 FIN，不会再回复：write 成功只说明字节交给了本机系统。服务器要么把它读出来扔掉（tcp-server 关闭前就这样做），要么已经关闭了 Socket，它的系统回一个 RST）"
             );
         }
         true

@@ -211,6 +211,28 @@ fn apart_arrives_in_two_reads() {
     assert!(outcome.stdout.contains("收到 2 字节: ok"), "{outcome:?}");
 }
 
+/// Exercise 7.2 against the real tcp-server: it reads once, so the second
+/// message arrives after its reply and its FIN. peer says so without
+/// claiming a reset: tcp-server reads such bytes away before it closes.
+#[test]
+fn apart_to_tcp_server_sends_the_second_message_after_its_fin() {
+    let server = testkit::program("tcp-server");
+    let server = Server::start(server, &["127.0.0.1:0"]);
+    let outcome = run(
+        PEER,
+        &["apart", &server.arg(), "第一条", "第二条", "--gap", "300"],
+    );
+    assert!(outcome.status.success(), "{outcome:?}");
+    assert!(
+        outcome.stdout.contains("收到 15 字节: 数据已收到"),
+        "{outcome:?}"
+    );
+    assert!(outcome.stdout.contains("服务器已经发来 FIN"), "{outcome:?}");
+    assert!(!outcome.stdout.contains("发送失败"), "{outcome:?}");
+    let line = server.process.stdout_line("的数据: ");
+    assert!(line.ends_with("的数据: 第一条"), "{line}");
+}
+
 #[test]
 fn send_times_builds_the_long_message_and_prints_the_reply() {
     let (addr, server) = one_client(|mut stream| {
