@@ -10,7 +10,9 @@
 //!   `bind`) leaves a socket that `listen` quietly binds to 0.0.0.0 on a
 //!   random port, listening on every interface (error-handling.md, errata 17);
 //! - a full backlog: Linux drops new connection requests, so a client's
-//!   `connect` waits and times out instead of being refused (concurrency.md).
+//!   `connect` waits and times out instead of being refused (concurrency.md);
+//!   and the backlog std's `TcpListener::bind` asks for is 128, which
+//!   `ss -ltn` shows as the listener's Send-Q (usage.md).
 //!
 //! Linux only: Windows does each of these its own way, which the pages
 //! state from Microsoft's documentation.
@@ -168,4 +170,32 @@ fn a_full_backlog_on_linux_drops_new_connections_so_they_time_out() {
     let fifth = TcpStream::connect_timeout(&addr, PATIENCE);
     assert!(fifth.is_ok(), "{fifth:?}");
     drop((queued, accepted));
+}
+
+/// usage.md: std chooses the backlog, 128, and `ss -ltn` shows it as the
+/// listening socket's Send-Q (the kernel caps it at `net.core.somaxconn`).
+#[test]
+fn std_listens_with_a_backlog_of_128_as_ss_shows() {
+    let Some(ss) = testkit::tool("ss", &["-V"], "apt-get install iproute2") else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let shown = Command::new(ss)
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    // State, Recv-Q, Send-Q, local address, peer address.
+    let send_q: Vec<&str> = shown
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .collect();
+    let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let expected = 128.min(somaxconn).to_string();
+    assert_eq!(send_q, [expected.as_str()], "ss printed: {shown}");
 }
