@@ -33,7 +33,8 @@
 //! Set `DOCS_SCREENSHOTS=DIR` to also write screenshots of the main pages,
 //! at 1280 px and as a projector shows them (1024×768 at 150 %).
 //!
-//! Where mdbook or Chromium is missing, the test says so and passes.
+//! Where mdbook or Chromium is missing, the test says so and passes, except
+//! under `CI=true`, where that skip fails it (`testkit::skip`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
 use std::collections::{BTreeMap, BTreeSet};
