@@ -15,6 +15,11 @@
 //! - the block is marked `<!-- unix-only: why -->` on the line above, for a
 //!   recipe that cannot have a Windows form (counted and reported, so the
 //!   exceptions stay few and visible).
+//!
+//! `python3` is a command of its own kind: on Windows it is often only the
+//! Microsoft Store's stub, and the article's programs are run with the
+//! launcher, `py -3`. A shell block that runs `python3 …` must say `py -3`
+//! itself (a comment will do) or within the few lines after it.
 
 use crate::markdown::{self, Fence, Parsed, Span};
 use crate::{Files, Findings, Problem, Repo};
@@ -99,6 +104,9 @@ pub fn check_page(page: &str, text: &str) -> (Vec<Problem>, usize, Vec<Problem>)
     for (index, fence) in parsed.fences.iter().enumerate() {
         if !SHELLS.contains(&fence.language()) {
             continue;
+        }
+        if let Some(line) = python_without_launcher(&lines, fence) {
+            problems.push(Problem::at(page, line, PYTHON_MESSAGE.to_string()));
         }
         let Some((line, construct, instead)) = first_unix_only(fence) else {
             continue;
@@ -187,6 +195,23 @@ fn labelled_as_one_platform(lines: &[&str], parsed: &Parsed, span: &Span) -> boo
             .any(|other| other.line == span.line && other.text.contains("peer "))
 }
 
+const PYTHON_MESSAGE: &str = "this shell block runs `python3`, which on Windows is often only the Microsoft Store's stub: say `py -3 …` for Windows in the block (a comment will do) or in the lines right after it";
+
+/// The first line of a shell block that runs `python3 …` (not `python3 -c`,
+/// which is Unix-only anyway) when neither the block nor the few lines
+/// after it say `py -3`.
+fn python_without_launcher(lines: &[&str], fence: &Fence) -> Option<usize> {
+    let (line, _) = fence
+        .numbered_body()
+        .into_iter()
+        .find(|(_, text)| text.trim().starts_with("python3 ") && !text.contains("python3 -c"))?;
+    // `lines` counts from 0: index `end` is the first line after the closing fence.
+    let end = fence.line + fence.body.len() + 1;
+    let in_block = fence.body.iter().any(|l| l.contains("py -3"));
+    let after = lines.iter().skip(end).take(6).any(|l| l.contains("py -3"));
+    (!in_block && !after).then_some(line)
+}
+
 fn fence_message(construct: &str, instead: &str) -> String {
     format!(
         "this shell block uses `{construct}`, which Windows PowerShell does not have. Give a portable form beside it: a ```powershell block right after it, or a command that works everywhere ({instead}); if it truly cannot have one, put <!-- {EXEMPTION} why --> on the line above"
@@ -247,6 +272,21 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!((found, exemptions.len()), (1, 1));
         assert!(check("```sh\ncargo run -p tcp-server\n```\n").0.is_empty());
+    }
+
+    #[test]
+    fn a_python3_block_says_py_3_for_windows() {
+        let bare = "```sh\npython3 article/tcp_server.py localhost 9998\n```\n";
+        let (problems, _, _) = check(bare);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("py -3"), "{problems:?}");
+        let commented =
+            "```sh\npython3 article/tcp_server.py   # Windows：py -3 article\\tcp_server.py\n```\n";
+        assert!(check(commented).0.is_empty());
+        let told_after = format!("{bare}\n（Windows 上用 `py -3` 代替 `python3`。）\n");
+        assert!(check(&told_after).0.is_empty());
+        let told_too_late = format!("{bare}{}（Windows 上用 `py -3`。）\n", "\n".repeat(8));
+        assert_eq!(check(&told_too_late).0.len(), 1);
     }
 
     #[test]
