@@ -214,14 +214,13 @@ fn apart_arrives_in_two_reads() {
 /// Exercise 7.2 against the real tcp-server: it reads once, so the second
 /// message arrives after its reply and its FIN. peer says so without
 /// claiming a reset: tcp-server reads such bytes away before it closes.
+/// The gap is the exercise's (1 s): the server's one read and reply must
+/// happen within it, which a loaded machine still does in milliseconds.
 #[test]
 fn apart_to_tcp_server_sends_the_second_message_after_its_fin() {
     let server = testkit::program("tcp-server");
     let server = Server::start(server, &["127.0.0.1:0"]);
-    let outcome = run(
-        PEER,
-        &["apart", &server.arg(), "第一条", "第二条", "--gap", "300"],
-    );
+    let outcome = run(PEER, &["apart", &server.arg(), "第一条", "第二条"]);
     assert!(outcome.status.success(), "{outcome:?}");
     assert!(
         outcome.stdout.contains("收到 15 字节: 数据已收到"),
