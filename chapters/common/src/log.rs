@@ -270,8 +270,8 @@ fn write_text(stream: Stream, text: &str) {
     }
     // 写不出去（stdout 已关闭）就算了：不能因为日志而 panic 或停下。
     let _ = match stream {
-        Stream::Out => io::stdout().write_all(text.as_bytes()),
-        Stream::Err => io::stderr().write_all(text.as_bytes()),
+        Stream::Out => write!(io::stdout(), "{text}"),
+        Stream::Err => write!(io::stderr(), "{text}"),
     };
 }
 
