@@ -140,7 +140,9 @@ impl Usage {
             }
             // 用法错误的退出码是 2，与运行时出错的 1 区分开（命令行工具的惯例）。
             Err(error) => {
-                crate::esay!("错误: {error:#}（运行 {} --help 查看用法）", self.program);
+                // 错误里引用了用户敲的字：照样经过转义规则，换行和转义序列不会把这一行拆开。
+                let error = crate::show_text(&format!("{error:#}"));
+                crate::esay!("错误: {error}（运行 {} --help 查看用法）", self.program);
                 Err(ExitCode::from(2))
             }
         }
@@ -349,7 +351,9 @@ impl Commands {
                 .parse_words(rest.iter().cloned())
                 .map(|args| (self.name_of(usage), args)),
             Err(error) => {
-                crate::esay!("错误: {error:#}（运行 {} --help 查看用法）", self.program);
+                // 错误里引用了用户敲的字：照样经过转义规则，换行和转义序列不会把这一行拆开。
+                let error = crate::show_text(&format!("{error:#}"));
+                crate::esay!("错误: {error}（运行 {} --help 查看用法）", self.program);
                 Err(ExitCode::from(2))
             }
         }

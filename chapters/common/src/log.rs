@@ -112,6 +112,10 @@ struct State {
     dropped: [u64; 2],
     /// Batches written so far, for [`Queue::flush`] to see progress.
     batches: u64,
+    /// Whether the writer is asleep waiting for work: only then does a new
+    /// line wake it. Waking is a system call; a writer that is busy finds
+    /// the line when it comes back for the next batch anyway.
+    writer_asleep: bool,
 }
 
 struct Entry {
@@ -129,6 +133,7 @@ impl Queue {
                 bytes: 0,
                 dropped: [0; 2],
                 batches: 0,
+                writer_asleep: false,
             }),
             work: Condvar::new(),
             progress: Condvar::new(),
@@ -156,8 +161,11 @@ impl Queue {
             text,
             dropped_before,
         });
+        let wake = std::mem::take(&mut state.writer_asleep);
         drop(state);
-        self.work.notify_one();
+        if wake {
+            self.work.notify_one();
+        }
     }
 
     /// The writer thread: takes everything waiting, writes it without
@@ -167,13 +175,25 @@ impl Queue {
         loop {
             let (batch, dropped) = self.next_batch();
             let mut size = 0;
+            // Consecutive lines of one stream go out in one write: on a busy
+            // server a batch holds many lines, and each write is a system call.
+            let mut run = String::new();
+            let mut run_stream = Stream::Out;
             for entry in batch {
                 size += entry.text.len() + 1;
-                if entry.dropped_before > 0 {
-                    write_line(entry.stream, &notice(entry.dropped_before));
+                if entry.stream != run_stream {
+                    write_text(run_stream, &run);
+                    run.clear();
+                    run_stream = entry.stream;
                 }
-                write_line(entry.stream, &entry.text);
+                if entry.dropped_before > 0 {
+                    run += &notice(entry.dropped_before);
+                    run.push('\n');
+                }
+                run += &entry.text;
+                run.push('\n');
             }
+            write_text(run_stream, &run);
             // Lines dropped after the last one that fitted: said as soon as
             // the output moves again, even if nothing more is logged.
             for (stream, count) in [(Stream::Out, dropped[0]), (Stream::Err, dropped[1])] {
@@ -201,10 +221,12 @@ impl Queue {
             if state.dropped != [0; 2] {
                 return (VecDeque::new(), std::mem::take(&mut state.dropped));
             }
+            state.writer_asleep = true;
             state = self
                 .work
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
+            state.writer_asleep = false;
         }
     }
 
@@ -239,6 +261,18 @@ fn slot(stream: Stream) -> usize {
 /// The line that stands where `count` lines were dropped.
 fn notice(count: u64) -> String {
     format!("（省略了 {count} 行日志：输出没有被及时读走，服务器没有停下来等它）")
+}
+
+/// Writes `text` (whole lines) in one go, if there is any.
+fn write_text(stream: Stream, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    // 写不出去（stdout 已关闭）就算了：不能因为日志而 panic 或停下。
+    let _ = match stream {
+        Stream::Out => write!(io::stdout(), "{text}"),
+        Stream::Err => write!(io::stderr(), "{text}"),
+    };
 }
 
 fn write_line(stream: Stream, text: &dyn fmt::Display) {

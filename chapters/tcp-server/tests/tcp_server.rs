@@ -79,6 +79,10 @@ fn nonsense_addresses_are_refused_with_a_reason() {
         ("::1:9999", "方括号"),
         ("no such host!:1", "字符"),
         ("nosuchhost.invalid:9999", "找不到主机"),
+        // What was typed is quoted by the escaping rule: a pasted line
+        // break or escape sequence cannot make the one line two (it did).
+        ("坏\n\x1b[2J\u{202e}:1", "坏\\n\\x1b[2J\\u{202e}"),
+        ("--不认识\r\n", "--不认识\\r\\n"),
     ] {
         let outcome = run(SERVER, &[addr]);
         assert!(!outcome.status.success(), "{addr}: {outcome:?}");

@@ -358,4 +358,15 @@ fn an_sslkeylogfile_that_cannot_be_written_is_one_clear_line() {
     let line = one_line_failure(&outcome);
     assert!(line.contains("无法写入 SSLKEYLOGFILE"), "{line}");
     assert!(line.contains("no-such-folder"), "{line}");
+
+    // The name comes from the environment: shown by the escaping rule, it
+    // stays one line and acts on nothing (before, it was printed raw).
+    let forged = dir.file("no-such-folder/\x1b[2J\n伪造\u{2066}.txt");
+    let env = [("SSLKEYLOGFILE", OsStr::new(&forged))];
+    let outcome: Outcome = testkit::Process::start_with_env(CLIENT, &args, None, &env).finish();
+    let line = one_line_failure(&outcome);
+    assert!(
+        line.contains("no-such-folder/\\x1b[2J\\n伪造\\u{2066}.txt"),
+        "{line}"
+    );
 }

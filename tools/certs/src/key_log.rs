@@ -15,6 +15,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use common::esay;
+use common::show::show_path;
 
 /// Says where the secrets go and what the file means, once `KeyLogFile`
 /// has opened (or failed to open) `file`.
@@ -24,12 +25,12 @@ pub fn announce(file: &OsStr) -> Result<()> {
     if let Err(e) = OpenOptions::new().append(true).open(path) {
         bail!(
             "无法写入 SSLKEYLOGFILE 指定的文件 {}：{e}。请确认文件夹存在并且可以写入，或者不设置 SSLKEYLOGFILE",
-            path.display()
+            show_path(path)
         );
     }
     esay!(
         "SSLKEYLOGFILE：本程序把 TLS 会话密钥写进 {}；有了这个文件，任何抓到这次通信的人都能解密它，用完请删掉",
-        path.display()
+        show_path(path)
     );
     Ok(())
 }

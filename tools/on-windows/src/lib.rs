@@ -91,16 +91,12 @@ pub fn programs() -> Option<&'static Programs> {
 /// Says that a test cannot run here: a skip note, or under `CI=true`, where
 /// `.ci/windows` has installed everything, a failure.
 pub fn unavailable(reason: &str) {
-    if on_ci() {
+    if testkit::in_ci() {
         panic!(
             "{reason}\n(CI is set: a test that cannot run fails; .ci/windows installs what is missing)"
         );
     }
     testkit::skip(reason);
-}
-
-fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false" && value != "0")
 }
 
 impl Programs {

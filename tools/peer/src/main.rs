@@ -112,7 +112,8 @@ fn pick(word: Option<OsString>) -> Result<&'static Command, ExitCode> {
         Some(name) => COMMANDS.iter().find(|c| c.name() == name).ok_or_else(|| {
             let names: Vec<&str> = COMMANDS.iter().map(Command::name).collect();
             esay!(
-                "错误: 没有叫“{name}”的子命令；可选 {}（运行 peer --help 查看用法）",
+                "错误: 没有叫“{}”的子命令；可选 {}（运行 peer --help 查看用法）",
+                common::show_text(name),
                 names.join("、")
             );
             ExitCode::from(2)

@@ -450,10 +450,11 @@ pub fn tool(name: &'static str, probe: &[&str], install: &str) -> Option<&'stati
     found.then_some(name)
 }
 
-/// Whether this is a CI run: `CI` is set, and neither empty nor `false`
-/// (GitHub Actions, GitLab and our `.ci/run` all set `CI=true`).
+/// Whether this is a CI run: `CI` is set, and neither empty, `false` nor
+/// `0` (GitHub Actions, GitLab and our `.ci/run` all set `CI=true`). The one
+/// place any test asks: every skip goes through [`skip`] or [`tool`].
 pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|ci| !ci.is_empty() && ci != "false")
+    std::env::var_os("CI").is_some_and(|ci| !ci.is_empty() && ci != "false" && ci != "0")
 }
 
 /// Says loudly that a test did not check what its name promises, naming

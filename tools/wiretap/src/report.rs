@@ -7,11 +7,11 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::show::show_path;
 use common::{esay, say};
 
 use crate::display::Shown;
@@ -174,7 +174,7 @@ impl Tap {
         match capture.finish() {
             Ok(count) => say!(
                 "抓包文件 {} 写好了：{count} 个数据包，用 Wireshark 或 tshark 打开",
-                capture.path().display()
+                show_path(capture.path())
             ),
             Err(e) => esay!("{:#}", file_error("--pcap", capture.path(), &e)),
         }
@@ -215,10 +215,10 @@ fn file_error(
     path: &std::path::Path,
     error: &dyn std::fmt::Display,
 ) -> anyhow::Error {
-    let path = PathBuf::from(path);
+    // 文件名也是别人（或系统）能随便取的：照样经过转义规则显示。
     anyhow::anyhow!(
         "无法写入 {option} 文件 {}：{error}。请确认文件夹存在并且可以写入",
-        path.display()
+        show_path(path)
     )
 }
 

@@ -73,6 +73,18 @@ fn each_mistake_is_one_clear_line_and_a_failure() {
             ],
             "无法写入 --mermaid 文件",
         ),
+        // A file name is shown by the escaping rule like anything else: it
+        // cannot add a line, repaint the screen or hide text (this case
+        // printed the name raw, two lines, before).
+        (
+            vec![
+                "127.0.0.1:0",
+                "127.0.0.1:9",
+                "--pcap",
+                "no/such/\x1b]0;x\x07\n伪造的一行\u{202e}.pcap",
+            ],
+            "no/such/\\x1b]0;x\\x07\\n伪造的一行\\u{202e}.pcap",
+        ),
     ] {
         let outcome = run(WIRETAP, &args);
         assert!(!outcome.status.success(), "{args:?}: {outcome:?}");

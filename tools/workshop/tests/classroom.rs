@@ -791,11 +791,7 @@ fn the_board_shows_who_is_stuck_where_and_stands_up_to_a_hostile_student() {
         return;
     }
     let Some(room) = Classroom::build(4) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI: the classroom could not be built (see the skip note)"
-        );
-        return;
+        return; // Classroom::build has said why (testkit::skip: a failure under CI)
     };
     let (ex1, ex2) = ("exercises/ex1_tcp_server.rs", "exercises/ex2_tcp_client.rs");
     let (right1, right2) = (

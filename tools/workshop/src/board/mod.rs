@@ -39,6 +39,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use common::addr::HostPort;
 use common::cli::{Args, Usage};
+use common::show::show_path;
 use common::{errors, say};
 
 use crate::check::command;
@@ -109,8 +110,8 @@ pub fn main(args: &Args) -> Result<()> {
         let rows = store::export(&state, to, registry::steps(), now_unix())?;
         say!(
             "已写入 {}：{rows} 行（来自 {}）",
-            to.display(),
-            state.display()
+            show_path(to),
+            show_path(state)
         );
         return Ok(());
     }
@@ -125,11 +126,11 @@ pub fn main(args: &Args) -> Result<()> {
     let server = server::Server::new(listener, table, state.clone(), screen)?;
     server.run(|saved| {
         let said = if saved {
-            format!("看板停止了。状态保存在 {}，再运行一次 board 会接着用。", state.display())
+            format!("看板停止了。状态保存在 {}，再运行一次 board 会接着用。", show_path(state))
         } else {
             format!(
                 "看板停止了，但最后的状态没能保存到 {}：没有确认的报告，学生那边还留着，下次检查时会再发。",
-                state.display()
+                show_path(state)
             )
         };
         vec![said]
@@ -164,7 +165,7 @@ fn introduction(
     };
     intro.push(format!(
         "状态保存在 {}{kept}；按 Ctrl-C 停止看板",
-        state.display()
+        show_path(state)
     ));
     let header = format!("学生运行：{student}");
     (header, intro)

@@ -20,6 +20,7 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use common::show::show_path;
 
 use super::render::{self, Refusals};
 use super::table::{Current, Table};
@@ -33,11 +34,11 @@ pub fn load(path: &Path, steps: Vec<usize>) -> Result<Table> {
         Ok(text) => Table::from_text(&text, steps).map_err(|why| {
             anyhow::anyhow!(
                 "{} 不是看板的状态文件（{why}）：换一个 --state FILE，或者把它移走",
-                path.display()
+                show_path(path)
             )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Table::new(steps)),
-        Err(e) => Err(e).with_context(|| format!("无法读取看板的状态文件 {}", path.display())),
+        Err(e) => Err(e).with_context(|| format!("无法读取看板的状态文件 {}", show_path(path))),
     }
 }
 
@@ -163,7 +164,7 @@ fn write_until_stopped(
             Err(e) => {
                 let _ = report.send(Saved::Failed(format!(
                     "无法保存看板的状态到 {}：{e}；报告先不确认，学生那边会留着，过一会儿再发",
-                    path.display()
+                    show_path(path)
                 )));
                 failed = Some((generation, text));
             }
@@ -230,12 +231,12 @@ pub fn export(state: &Path, to: &Path, steps: Vec<usize>, now: u64) -> Result<us
     if !state.exists() {
         bail!(
             "还没有看板的状态文件 {}：看板收到第一份报告时才会写它（或者用 --state 指出它在哪里）",
-            state.display()
+            show_path(state)
         );
     }
     let table = load(state, steps)?;
     write_whole(to, csv(&table, now).as_bytes())
-        .with_context(|| format!("无法写入 {}", to.display()))?;
+        .with_context(|| format!("无法写入 {}", show_path(to)))?;
     Ok(table.rows.len())
 }
 
