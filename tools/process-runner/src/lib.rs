@@ -49,5 +49,5 @@ mod temp_dir;
 pub use cancel::{Received, TICK, cancel, check, is_cancelled, poll_until, receive};
 pub use cargo::cargo_command;
 pub use error::{Error, Waited};
-pub use running::{DISCARD_AFTER, Finished, Output, Running, Stream, address_in};
+pub use running::{DISCARD_AFTER, Exited, Finished, Output, Running, Stream, address_in};
 pub use temp_dir::TempDir;
