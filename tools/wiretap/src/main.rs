@@ -19,7 +19,6 @@
 //! diagram that `mermaid` writes, `faults` holds what the learner switched
 //! on, `settings` reads the command line.
 
-mod display;
 mod faults;
 mod mermaid;
 mod report;
@@ -36,6 +35,8 @@ use common::cli::{Args, Usage};
 use common::errors;
 
 use crate::report::Tap;
+// The byte display is the library's, shared with the workshop's checker.
+use wiretap::display;
 use crate::settings::Settings;
 
 const USAGE: Usage = Usage {
