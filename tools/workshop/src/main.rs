@@ -55,7 +55,7 @@ const HELP: &str =
 用法:
   workshop [章节...] [--host HOST] [--step]
                                        运行导览（不写章节就运行全部）
-  workshop check [N] [--list] [--watch] [--hint] [--solution] [--report ADDR] [--name NAME] [--program FILE]
+  workshop check [N] [--list] [--watch] [--hint] [--solution] [--mistakes] [--seed S] [--report ADDR] [--name NAME] [--program FILE]
                                        练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它
                                        （不写 N 就是第一个还没通过的练习）
   workshop bench [threaded|tls|shapes|starve] [--clients N] [--seconds N] [--svg DIR]
@@ -88,9 +88,11 @@ const HELP: &str =
   --watch         check：每次保存文件就重新检查，通过了就换下一个练习
   --hint          check：给一条提示；再要一次，给得更多
   --solution      check：显示参考答案（练习通过之后再看，收获更大）
+  --mistakes      check：列出检查认得的常见错误（每个有一个固定的编号，例如 ex2.read-once）
+  --seed S        check：检查里变化的一切（消息、回复、长度、线程数）都由种子决定，检查会打印它；写上同一个种子，重复那一次检查
   --report ADDR   check：每通过一个练习，就告诉老师的 threaded-server 一声（和 --name 一起用）
   --name NAME     check：告诉老师时用的名字
-  --program FILE  check：检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用）
+  --program FILE  check：检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用；不能和 --report 一起用）
   -h, --help      显示本帮助并退出
 
 示例:
@@ -137,8 +139,15 @@ fn main() -> ExitCode {
     if process_runner::is_cancelled() {
         // Every wait returned an error after the Ctrl-C, and on its way here
         // that error dropped every child (killed and reaped) and every
-        // temporary folder (removed).
-        esay!("\n已中断：启动的程序都已结束，临时文件已删除。");
+        // temporary folder (removed). What those children left behind is
+        // ended too (Linux), and said only once it is true.
+        match check::contain::end_leftovers(CANCEL_GRACE / 2) {
+            Some(false) => esay!(
+                "\n已中断：临时文件已删除，可还有 {} 个程序没能结束。",
+                check::contain::leftovers()
+            ),
+            _ => esay!("\n已中断：启动的程序都已结束，临时文件已删除。"),
+        }
         return ExitCode::from(130);
     }
     match result {

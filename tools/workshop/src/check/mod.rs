@@ -13,12 +13,19 @@
 //! - [`exercises`]: the list, in the article's order: files, hints, answer keys, checks;
 //! - [`ex1`] … [`ex7`]: each exercise's checks;
 //! - [`learner`]: the learner's program under check, and how its failures read;
-//! - [`peers`]: the programs and sockets that talk to it;
-//! - [`outcome`]: what a check found, and how it is printed;
-//! - [`run`]: building, checking one exercise, what to say after;
+//! - [`peers`]: the programs and sockets that talk to it; [`taps`]: the
+//!   checker's relays between them; [`tls`]: its own TLS server;
+//! - [`wire`]: what crossed the wire in a step, shown as wiretap shows it;
+//! - [`seed`]: what a check varies, and the seed it comes from;
+//! - [`outcome`]: what a check found, the mistakes it recognises, and how
+//!   a ✗ is printed; [`step`]: what a step leaves for its ✗ block;
+//! - [`run`]: building, checking one exercise, what to say after; its
+//!   [`run::Summary`] is what one check run found, for other code;
+//! - [`contain`]: nothing the learner's program starts outlives the check;
 //! - [`progress`], [`watch`], [`report`], [`fingerprint`]: what is remembered,
 //!   re-checking on save, telling the teacher, telling an untouched file apart.
 
+pub mod contain;
 mod ex1;
 mod ex2;
 mod ex3;
@@ -33,8 +40,13 @@ mod outcome;
 mod peers;
 pub mod progress;
 mod report;
-mod run;
+pub mod run;
+mod seed;
+mod step;
+mod taps;
+mod tls;
 mod watch;
+mod wire;
 
 use std::path::PathBuf;
 
@@ -54,19 +66,30 @@ pub struct Request {
     pub watch: bool,
     pub hint: bool,
     pub solution: bool,
+    /// `--mistakes`: the mistakes the checks recognise.
+    pub mistakes: bool,
     /// `--report ADDR --name NAME`: tell the teacher's threaded-server.
     pub report: Option<report::Reporter>,
     /// `--program FILE`: check a program built elsewhere (the answer keys).
     pub program: Option<PathBuf>,
+    /// `--seed S`: vary what the checks send exactly as that run did.
+    pub seed: Option<u64>,
 }
 
 /// Runs `workshop check …`; `Ok(true)` when it did what was asked and, if it
 /// checked something, that passed.
 pub fn main(words: &[String]) -> Result<bool> {
     let request = parse(words)?;
+    // Whatever the learner's program starts and leaves behind becomes ours
+    // to end (Linux); see contain.
+    contain::adopt_orphans();
     let mut progress = Progress::load()?;
     if request.list {
         progress::print_table(&progress);
+        return Ok(true);
+    }
+    if request.mistakes {
+        print_mistakes(request.number);
         return Ok(true);
     }
     let Some(exercise) = chosen(&request, &progress) else {
@@ -110,9 +133,11 @@ fn parse(words: &[String]) -> Result<Request> {
             "--watch" => request.watch = true,
             "--hint" => request.hint = true,
             "--solution" => request.solution = true,
+            "--mistakes" => request.mistakes = true,
             "--report" => report = Some(value("--report")?),
             "--name" => name = Some(value("--name")?),
             "--program" => request.program = Some(PathBuf::from(value("--program")?)),
+            "--seed" => request.seed = Some(seed_value(&value("--seed")?)?),
             option if option.starts_with('-') => {
                 bail!("check 不认识选项 {option}{USAGE_HINT}")
             }
@@ -122,6 +147,15 @@ fn parse(words: &[String]) -> Result<Request> {
     request.report = reporter(report, name)?;
     check_combination(&request)?;
     Ok(request)
+}
+
+fn seed_value(text: &str) -> Result<u64> {
+    match text.parse::<u64>() {
+        Ok(seed) => Ok(seed),
+        Err(_) => {
+            bail!("--seed 的值 \"{text}\" 不对：种子是检查打印的那个非负整数，例如 --seed 123456")
+        }
+    }
 }
 
 fn exercise_number(word: &str, before: Option<usize>) -> Result<usize> {
@@ -153,12 +187,19 @@ fn reporter(report: Option<String>, name: Option<String>) -> Result<Option<repor
     }
 }
 
-/// Only one of --list, --watch, --hint, --solution at a time, and --program
-/// only for one checking run of a named exercise.
+/// Only one of --list, --watch, --hint, --solution at a time, --program
+/// only for one checking run of a named exercise, and never with --report:
+/// a report says that the learner's own exercise file passed, built here.
 fn check_combination(request: &Request) -> Result<()> {
-    let modes = [request.list, request.watch, request.hint, request.solution];
+    let modes = [
+        request.list,
+        request.watch,
+        request.hint,
+        request.solution,
+        request.mistakes,
+    ];
     if modes.iter().filter(|on| **on).count() > 1 {
-        bail!("--list、--watch、--hint、--solution 一次只能用一个");
+        bail!("--list、--watch、--hint、--solution、--mistakes 一次只能用一个");
     }
     if request.program.is_some() {
         if request.number.is_none() {
@@ -167,8 +208,30 @@ fn check_combination(request: &Request) -> Result<()> {
         if request.watch || request.list {
             bail!("--program 检查的是一个已经编译好的程序，不能和 --watch、--list 一起用");
         }
+        if request.report.is_some() {
+            bail!(
+                "--report 不能和 --program 一起用：告诉老师的，只能是检查程序亲自编译的、你自己在 exercises/ 里写的程序"
+            );
+        }
+    }
+    if request.seed.is_some() && (request.list || request.hint || request.solution) {
+        bail!("--seed 只用于检查：例如 check 3 --seed 123456");
     }
     Ok(())
+}
+
+/// `check --mistakes` (or `check N --mistakes`): each mistake the checks
+/// recognise, with its stable id, for teachers and for other programs.
+fn print_mistakes(number: Option<usize>) {
+    for exercise in EXERCISES
+        .iter()
+        .filter(|e| number.is_none_or(|n| n == e.number))
+    {
+        say!("练习 {}（{}）：", exercise.number, exercise.title);
+        for mistake in exercise.mistakes {
+            say!("  {:<30} {}", mistake.id, mistake.name);
+        }
+    }
 }
 
 /// The line that says how to run the checker, for messages.

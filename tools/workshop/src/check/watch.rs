@@ -63,7 +63,11 @@ fn check(
     progress: &mut Progress,
     tools: &Tools,
 ) -> Result<bool> {
-    let passed = run::check_exercise(exercise, None, tools)?;
+    // A new seed each time: every save is checked against new messages.
+    let seed = request.seed.unwrap_or_else(super::seed::fresh);
+    let mut summary = run::check_exercise(exercise, None, tools, seed)?;
+    run::remember(&mut summary, request, progress)?;
+    let passed = summary.passed();
     if passed {
         run::after_pass(exercise, request, progress)?;
     } else {
