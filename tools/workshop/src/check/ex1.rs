@@ -307,12 +307,15 @@ pub fn tap_to(addr: &str, wire: &Arc<Wire>) -> Result<TcpTap, Stop> {
 /// that got the right bytes and still failed is not the learner's doing.
 fn judged_by_the_wire(server: &mut Learner, wire: &Wire, expected: String, said: String) -> Stop {
     let conns = wire.connections();
-    // Right bytes, then a FIN: what the peer needed. If it failed anyway,
-    // the peer (or the checker) is what broke.
+    // The right bytes, then a FIN, before the client gave up: what the peer
+    // needed. If it failed anyway, the peer (or the checker) is what broke.
     let served_right = conns > 0
         && (1..=conns).all(|c| {
+            let fin = wire.fin_at(c, Side::Server);
+            let client_gave_up = wire.fin_at(c, Side::Client);
             wire.sent(c, Side::Server) == TCP_REPLY.as_bytes()
-                && wire.fin_at(c, Side::Server).is_some()
+                && fin.is_some()
+                && client_gave_up.is_none_or(|gave_up| fin <= Some(gave_up))
         });
     if served_right && !server.ended() {
         return Stop::Broken(anyhow::anyhow!(
@@ -320,6 +323,7 @@ fn judged_by_the_wire(server: &mut Learner, wire: &Wire, expected: String, said:
         ));
     }
     match server.blame(said) {
+        Ok(seen) if server.ended() => failed(expected, seen),
         Ok(seen) => reply_mistake(failed(expected, seen), wire, conns.max(1)),
         Err(stop) => stop,
     }
@@ -330,7 +334,15 @@ fn reply_mistake(stop: Stop, wire: &Wire, conn: usize) -> Stop {
     let replied = wire.sent(conn, Side::Server);
     let closed = wire.fin_at(conn, Side::Server).is_some();
     let got_request = wire.sent_count(conn, Side::Client) > 0;
-    if replied.is_empty() && !closed && got_request {
+    // It replied only once the client, tired of waiting, closed its side.
+    let after_the_client_left = match (
+        wire.first_data_at(conn, Side::Server),
+        wire.fin_at(conn, Side::Client),
+    ) {
+        (Some(reply), Some(gave_up)) => reply >= gave_up,
+        _ => false,
+    };
+    if got_request && ((replied.is_empty() && !closed) || after_the_client_left) {
         return stop.or_mistake(&READS_UNTIL_CLOSE);
     }
     if replied.is_empty() {
@@ -358,7 +370,12 @@ pub fn exchange(ctx: &Ctx, server: &mut Learner, addr: &str, message: &str) -> R
     if !client.status.success() || peers::last_line(&client) != expected {
         let said = peers::said("tcp-client", &client);
         let stop = judged_by_the_wire(server, &wire, format!("tcp-client 打印 {expected}"), said);
-        let stop = reply_mistake(stop, &wire, first);
+        // A message the server printed cut short explains more than the reply.
+        let stop = match message_mistake(server, message) {
+            Some(mistake) => stop.mistake(mistake),
+            None => stop,
+        };
+        let _ = first;
         return Err(stop.advice(
             "tcp-client 读回复一直读到服务器关闭连接：服务器要回复“数据已收到”，然后关闭连接（connection 离开作用域）",
         ));
@@ -369,6 +386,32 @@ pub fn exchange(ctx: &Ctx, server: &mut Learner, addr: &str, message: &str) -> R
 }
 
 /// The server printed `收到来自 ADDR 的数据: MESSAGE` for this client.
+/// Which mistake prints `data` for `message`.
+fn printed_mistake(data: &str, message: &str) -> &'static Mistake {
+    let shown = show_bytes(message.as_bytes());
+    let bytes = message.as_bytes();
+    if data.starts_with(&shown) && data[shown.len()..].starts_with("\\x00") {
+        &WHOLE_BUFFER
+    } else if (1..bytes.len()).any(|n| show_bytes(&bytes[..n]) == data) {
+        &SHORT_READ
+    } else {
+        &PRINTS_OTHER
+    }
+}
+
+/// The mistake in what the server printed about `message` so far, if it
+/// printed a line for it that is not right (without waiting).
+fn message_mistake(server: &Learner, message: &str) -> Option<&'static Mistake> {
+    let shown = show_bytes(message.as_bytes());
+    let line = server
+        .stdout_unmatched()
+        .into_iter()
+        .rev()
+        .find(|l| l.starts_with("收到来自 "))?;
+    let data = line.split_once(" 的数据: ")?.1.to_string();
+    (data != shown).then(|| printed_mistake(&data, message))
+}
+
 fn printed_message(
     server: &mut Learner,
     message: &str,
@@ -395,14 +438,7 @@ fn printed_message(
             format!("{} 打印 {expected}", server.label()),
             format!("它打印的是 {}", super::learner::shorten(&line)),
         );
-        let zeros = data.starts_with(&shown) && data[shown.len()..].starts_with("\\x00");
-        return Err(if zeros {
-            stop.mistake(&WHOLE_BUFFER)
-        } else if !data.is_empty() && shown.starts_with(data) {
-            stop.mistake(&SHORT_READ)
-        } else {
-            stop.mistake(&PRINTS_OTHER)
-        });
+        return Err(stop.mistake(printed_mistake(data, message)));
     }
     if let Some(client) = client
         && from != client.to_string()

@@ -346,6 +346,13 @@ impl Learner {
         self.log.borrow().stdout.clone()
     }
 
+    /// What it printed on stdout after the last line [`Learner::printed`] matched.
+    pub fn stdout_unmatched(&self) -> Vec<String> {
+        self.pull();
+        let log = self.log.borrow();
+        log.stdout[self.matched.get().min(log.stdout.len())..].to_vec()
+    }
+
     /// Everything printed on stderr so far.
     pub fn stderr(&self) -> Vec<String> {
         self.pull();

@@ -149,6 +149,22 @@ pub struct Evidence<'a> {
     pub repeat: Option<&'a Repeat>,
 }
 
+impl Evidence<'_> {
+    /// Whether the learner's program said that a TODO is not written yet:
+    /// then that is the whole story, whatever the symptom looked like.
+    pub fn not_written(&self) -> bool {
+        self.outputs.iter().any(|t| {
+            t.stdout
+                .iter()
+                .chain(&t.stderr)
+                .any(|l| l.contains(NOT_WRITTEN_MARK))
+        })
+    }
+}
+
+/// What every exercise's `not_written` error starts with.
+const NOT_WRITTEN_MARK: &str = "还没写：";
+
 /// Prints a check's line: `✓ 2/4 …`, `✗ 2/4 …` with what was expected and
 /// seen and the rest of the block, or `- 2/4 …（跳过：…）`.
 pub fn print(index: usize, total: usize, what: &str, result: &Checked, evidence: &Evidence) {
@@ -162,7 +178,7 @@ pub fn print(index: usize, total: usize, what: &str, result: &Checked, evidence:
             labelled("实际", &failed.seen);
             // A TODO still returning its "not written yet" error says all
             // there is to say; advice about the finished step would mislead.
-            let not_written = failed.seen.contains("还没写：");
+            let not_written = failed.seen.contains(NOT_WRITTEN_MARK) || evidence.not_written();
             if let (Some(mistake), false) = (failed.mistake, not_written) {
                 labelled("常见错误", &format!("{}（{}）", mistake.name, mistake.id));
             }
@@ -198,7 +214,14 @@ fn print_evidence(evidence: &Evidence) {
             say!("      {line}");
         }
     }
-    for transcript in evidence.outputs {
+    // The first program's output always (it may have said nothing); the
+    // others' only if they said something.
+    let said = |t: &&Transcript| !t.stdout.is_empty() || !t.stderr.is_empty() || t.dropped > 0;
+    let first = evidence.outputs.first();
+    for transcript in first
+        .into_iter()
+        .chain(evidence.outputs.iter().skip(1).filter(said))
+    {
         for line in transcript.render() {
             say!("    {line}");
         }

@@ -24,6 +24,8 @@ use super::wire::{Fate, Side, Wire};
 pub struct TcpTap {
     pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    accepting: Option<JoinHandle<()>>,
+    /// Two per connection, one for each direction.
     threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// For each connection, the address the target sees it come from.
     outbound: Arc<Mutex<Vec<SocketAddr>>>,
@@ -50,13 +52,26 @@ impl TcpTap {
             );
             thread::spawn(move || accept(&listener, target, &wire, &stop, &threads, &outbound))
         };
-        lock(&threads).push(accepting);
         Ok(TcpTap {
             addr,
             stop,
+            accepting: Some(accepting),
             threads,
             outbound,
         })
+    }
+
+    /// Waits until `count` connections have come and everything on them
+    /// has been passed on (each of their pumps has ended): what a client
+    /// that already exited sent reaches the target before the relay is
+    /// dropped. True if so within `patience`.
+    pub fn settle(&self, count: usize, patience: Duration) -> Result<bool, process_runner::Error> {
+        let done = process_runner::poll_until(process_runner::deadline::after(patience), || {
+            let pumps = lock(&self.threads);
+            let all_came = lock(&self.outbound).len() >= count && pumps.len() >= 2 * count;
+            Ok((all_came && pumps.iter().all(JoinHandle::is_finished)).then_some(()))
+        })?;
+        Ok(done.is_some())
     }
 
     /// The address the target saw each connection come from, in order.
@@ -68,8 +83,11 @@ impl TcpTap {
 impl Drop for TcpTap {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // The accepting thread adds no more threads once it sees the flag;
-        // every thread ends within a tick or two of it.
+        // The accepting thread adds no more pumps once it has ended; every
+        // thread ends within a tick or two of the flag.
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
         loop {
             let Some(handle) = lock(&self.threads).pop() else {
                 break;

@@ -264,6 +264,15 @@ impl Wire {
             .map(|e| e.at)
     }
 
+    /// When `from` first sent data on `conn`.
+    pub fn first_data_at(&self, conn: usize, from: Side) -> Option<Duration> {
+        self.lock()
+            .events
+            .iter()
+            .find(|e| e.conn == conn && matches!(e.what, What::Data { from: f, .. } if f == from))
+            .map(|e| e.at)
+    }
+
     /// The moment this record started, for comparing with [`Wire::fin_at`].
     pub fn started(&self) -> Instant {
         self.started
