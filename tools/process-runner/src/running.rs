@@ -82,6 +82,8 @@ pub struct Exited {
     /// The child had exited, but its stdout or stderr was still open after
     /// the grace time: a process it started holds them.
     pub held_open: bool,
+    /// Bytes of stdout and stderr thrown away ([`Output::Capped`]).
+    pub dropped: [u64; 2],
 }
 
 impl Running {
@@ -317,6 +319,7 @@ impl Running {
                 stderr,
             },
             held_open: !(out_closed && err_closed),
+            dropped: [self.dropped(Stream::Stdout), self.dropped(Stream::Stderr)],
         })
     }
 
@@ -471,12 +474,7 @@ fn forward(
 /// cutting a longer line at the limit, then reads the rest of the pipe
 /// only to count it. The pipe stays drained, so the child never blocks
 /// on a full pipe, and nothing it prints can grow our memory past `limit`.
-fn keep_capped(
-    pipe: impl Read,
-    limit: usize,
-    sender: &mpsc::Sender<String>,
-    dropped: &AtomicU64,
-) {
+fn keep_capped(pipe: impl Read, limit: usize, sender: &mpsc::Sender<String>, dropped: &AtomicU64) {
     let mut reader = BufReader::new(pipe);
     let mut kept = 0;
     loop {

@@ -211,7 +211,10 @@ fn capped_output_counts_what_it_threw_away() {
     .unwrap();
     let line = child.next_line(Stream::Stdout, deadline::STEP).unwrap();
     assert_eq!(line.as_deref(), Some("x".repeat(100).as_str()));
-    assert_eq!(child.next_line(Stream::Stdout, deadline::STEP).unwrap(), None);
+    assert_eq!(
+        child.next_line(Stream::Stdout, deadline::STEP).unwrap(),
+        None
+    );
     // 100,000 x's, the line break and `end` with its line break, less the 100 kept.
     assert_eq!(child.dropped(Stream::Stdout), 100_000 + 1 + 4 - 100);
 }
@@ -221,8 +224,7 @@ fn capped_output_counts_what_it_threw_away() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_child_whose_output_outlives_it_is_seen_to_exit() {
-    let parent =
-        Running::start_contained(&mut fixture(&["leave"]), "leave", Output::Keep).unwrap();
+    let parent = Running::start_contained(&mut fixture(&["leave"]), "leave", Output::Keep).unwrap();
     let exited = parent
         .wait_for_exit(deadline::STEP, std::time::Duration::from_millis(300))
         .unwrap();

@@ -409,7 +409,10 @@ mod tests {
         let rows = marked_rows(b"abc", &mut Utf8Carry::default(), Some(3), "没有了");
         assert_eq!(rows[1], "         ^^ 没有了");
         // Nothing to mark.
-        assert_eq!(marked_rows(b"abc", &mut Utf8Carry::default(), None, "").len(), 1);
+        assert_eq!(
+            marked_rows(b"abc", &mut Utf8Carry::default(), None, "").len(),
+            1
+        );
     }
 
     #[test]

@@ -36,8 +36,8 @@ use common::errors;
 
 use crate::report::Tap;
 // The byte display is the library's, shared with the workshop's checker.
-use wiretap::display;
 use crate::settings::Settings;
+use wiretap::display;
 
 const USAGE: Usage = Usage {
     program: "wiretap",

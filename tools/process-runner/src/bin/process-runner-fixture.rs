@@ -78,7 +78,9 @@ fn run(args: &[String]) -> io::Result<ExitCode> {
         }
         Some("leave") => {
             // The child inherits our stdout and keeps it open after we exit.
-            let child = Command::new(std::env::current_exe()?).arg("sleep").spawn()?;
+            let child = Command::new(std::env::current_exe()?)
+                .arg("sleep")
+                .spawn()?;
             writeln!(out, "child {}", child.id())?;
         }
         Some("flood") => {

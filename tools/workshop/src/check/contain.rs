@@ -54,12 +54,24 @@ pub fn end_leftovers(patience: Duration) -> Option<bool> {
 
 /// How many leftovers there are right now (Linux; 0 elsewhere).
 pub fn leftovers() -> usize {
+    escaped(&[])
+}
+
+/// How many of our children are alive outside the process groups `groups`
+/// (the learner's programs lead those, and killing them kills their
+/// members): what left the group to outlive the learner's program.
+pub fn escaped(groups: &[u32]) -> usize {
     #[cfg(target_os = "linux")]
     {
-        linux::children().len()
+        linux::children()
+            .into_iter()
+            .filter(|pid| linux::is_alive(*pid))
+            .filter(|pid| linux::group_of(*pid).is_none_or(|g| !groups.contains(&g)))
+            .count()
     }
     #[cfg(not(target_os = "linux"))]
     {
+        let _ = groups;
         0
     }
 }
@@ -83,11 +95,25 @@ mod linux {
             .collect()
     }
 
-    fn parent_of(pid: i32) -> Option<i32> {
+    /// The fields after the name in `/proc/PID/stat`: `state ppid pgrp …`
+    /// (the name may hold spaces and parentheses, so it is skipped whole).
+    fn fields(pid: i32) -> Option<Vec<String>> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // `pid (name) state ppid …`: the name may hold spaces and parentheses.
         let after = stat.rsplit_once(')')?.1;
-        after.split_whitespace().nth(1)?.parse().ok()
+        Some(after.split_whitespace().map(String::from).collect())
+    }
+
+    fn parent_of(pid: i32) -> Option<i32> {
+        fields(pid)?.get(1)?.parse().ok()
+    }
+
+    pub fn group_of(pid: i32) -> Option<u32> {
+        fields(pid)?.get(2)?.parse().ok()
+    }
+
+    /// Not a zombie waiting to be reaped (nor dead).
+    pub fn is_alive(pid: i32) -> bool {
+        fields(pid).is_some_and(|f| f.first().is_some_and(|s| s != "Z" && s != "X"))
     }
 
     pub fn kill_and_reap(pid: i32) {

@@ -317,10 +317,13 @@ fn judged_by_the_wire(server: &mut Learner, wire: &Wire, expected: String, said:
                 && fin.is_some()
                 && client_gave_up.is_none_or(|gave_up| fin <= Some(gave_up))
         });
-    if served_right && !server.ended() {
-        return Stop::Broken(anyhow::anyhow!(
-            "{expected}，可是{said}；线路上服务器的回复和关闭都是对的"
-        ));
+    if (served_right || conns == 0) && !server.ended() {
+        let wire_says = if conns == 0 {
+            "线路上没有任何连接：它还没有连到服务器就失败了"
+        } else {
+            "线路上服务器的回复和关闭都是对的"
+        };
+        return Stop::Broken(anyhow::anyhow!("{expected}，可是{said}；{wire_says}"));
     }
     match server.blame(said) {
         Ok(seen) if server.ended() => failed(expected, seen),

@@ -52,6 +52,8 @@ pub struct Ctx {
     pub seed: u64,
     step: Cell<usize>,
     record: RefCell<Record>,
+    /// The learner's processes started so far, each leading its own group.
+    groups: RefCell<Vec<u32>>,
 }
 
 impl Ctx {
@@ -68,7 +70,13 @@ impl Ctx {
             seed,
             step: Cell::new(0),
             record: RefCell::new(Record::default()),
+            groups: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The process groups the learner's programs have led (their ids).
+    pub fn groups(&self) -> Vec<u32> {
+        self.groups.borrow().clone()
     }
 
     /// `ex1`: how the learner's program is named in every line.
@@ -437,6 +445,7 @@ impl Learner {
                     let mut log = self.log.borrow_mut();
                     log.stdout.extend(finished.stdout);
                     log.stderr.extend(finished.stderr);
+                    log.dropped = exited.dropped.iter().sum();
                 }
                 let log = self.log.borrow();
                 if exited.held_open {

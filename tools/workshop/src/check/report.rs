@@ -120,7 +120,7 @@ mod tests {
             assert!(Reporter::new(addr.clone(), bad).is_err(), "{bad:?}");
         }
         let longest = Reporter::new(addr, &"长".repeat(20)).unwrap();
-        for exercise in &super::super::exercises::EXERCISES {
+        for exercise in super::super::exercises::EXERCISES {
             assert!(longest.line(exercise).len() <= BUFFER_SIZE);
         }
     }

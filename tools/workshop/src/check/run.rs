@@ -170,7 +170,7 @@ pub fn check_exercise(
         ctx.begin(step);
         let result = (check.run)(&ctx);
         let record = ctx.take_record();
-        let leftovers = contain::leftovers();
+        let leftovers = contain::escaped(&ctx.groups());
         contain::end_leftovers(ALREADY);
         if let Err(Stop::Cancelled) = result {
             return Err(process_runner::Error::Cancelled.into());
@@ -184,7 +184,7 @@ pub fn check_exercise(
         outcome::print(step, total, check.what, &result, &evidence);
         if leftovers > 0 {
             say!(
-                "    （{} 启动的 {leftovers} 个程序在这一项结束后还在运行，检查把它们结束了：程序退出时，它启动的程序也该结束）",
+                "    （{} 启动的 {leftovers} 个程序离开了它的进程组，这一项结束后还在运行；检查把它们结束了。程序结束时，它启动的程序也该结束）",
                 exercise.bin
             );
         }
