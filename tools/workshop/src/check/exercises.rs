@@ -47,7 +47,7 @@ pub const EXERCISES: &[Exercise] = &[
         section: "常见实践 / 简单的 TCP 服务器",
         page: "docs/src/tcp.md",
         solution: "tools/workshop/solutions/ex1_tcp_server.rs",
-        untouched: 0xd0b3_7a34_b51f_10c4,
+        untouched: 0x6499_86fb_25f3_6ea5,
         hints: &[
             "程序打印的那一行“还没写：TODO 1（…）”说出了下一步该写哪个函数。每个 TODO 只要一两行：\
              原文的一行，在 std 里对应一个方法。写好一个 TODO，就把它的 Err(not_written(…)) 删掉，再检查一次。",
@@ -68,7 +68,7 @@ pub const EXERCISES: &[Exercise] = &[
         section: "常见实践 / TCP 客户端",
         page: "docs/src/tcp.md",
         solution: "tools/workshop/solutions/ex2_tcp_client.rs",
-        untouched: 0xd70a_65ae_2f72_ebd3,
+        untouched: 0x6f9a_fb4b_2f83_2286,
         hints: &[
             "TODO 1 到 3 各对应原文的一行：connect、sendall、recv。前两个在 std 里各是一个方法（TcpStream 上、Write 上）。\
              TODO 3 是这个练习的重点：一次 read 只返回已经到达的字节，回复可能分好几块到达。先想一想：客户端怎样才知道回复读完了？",
@@ -153,7 +153,7 @@ pub const EXERCISES: &[Exercise] = &[
         section: "最佳实践 / 安全考量",
         page: "docs/src/security.md",
         solution: "tools/workshop/solutions/ex6_tls_client.rs",
-        untouched: 0xd9e5_7701_6846_3510,
+        untouched: 0xd0ad_0246_d4e7_5a95,
         hints: &[
             "按编号做。TODO 1：let certs = CertificateDer::pem_file_iter(ca_file)?.collect::<Result<Vec<_>, _>>()?;，\
              再 let mut roots = RootCertStore::empty(); 把每张证书 roots.add(cert)? 进去。错误里写上文件名（map_err 加 anyhow!）。",
@@ -194,6 +194,48 @@ pub const EXERCISES: &[Exercise] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `name = "…"` of every `[[bin]]` in a manifest.
+    fn bins(manifest: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(crate::programs::workspace_root().join(manifest))
+            .unwrap_or_else(|e| panic!("{manifest}: {e}"));
+        text.split("[[bin]]")
+            .skip(1)
+            .filter_map(|bin| {
+                let line = bin.lines().find(|l| l.trim_start().starts_with("name"))?;
+                Some(line.split('"').nth(1)?.to_string())
+            })
+            .collect()
+    }
+
+    /// Adding an exercise is the registry entry plus a bin in each
+    /// manifest and a row in the README: forgetting one fails here.
+    #[test]
+    fn the_registry_the_manifests_and_the_readme_agree() {
+        let learners: Vec<String> = bins("exercises/Cargo.toml");
+        let keys: Vec<String> = bins("tools/workshop/Cargo.toml")
+            .into_iter()
+            .filter(|b| b.starts_with("solution-"))
+            .collect();
+        let registered: Vec<String> = EXERCISES.iter().map(|e| e.bin.to_string()).collect();
+        assert_eq!(learners, registered, "exercises/Cargo.toml's [[bin]]s");
+        let expected_keys: Vec<String> =
+            registered.iter().map(|b| format!("solution-{b}")).collect();
+        assert_eq!(
+            keys, expected_keys,
+            "tools/workshop/Cargo.toml's solution bins"
+        );
+        let readme =
+            std::fs::read_to_string(crate::programs::workspace_root().join("exercises/README.md"))
+                .unwrap_or_default();
+        for exercise in EXERCISES {
+            let name = exercise.file.trim_start_matches("exercises/");
+            assert!(
+                readme.contains(&format!("[`{name}`]({name})")),
+                "exercises/README.md has no row for {name}"
+            );
+        }
+    }
 
     #[test]
     fn mistake_ids_are_unique_and_name_their_exercise() {
