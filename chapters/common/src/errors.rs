@@ -23,18 +23,37 @@ pub fn bind(addr: &HostPort, error: &io::Error) -> anyhow::Error {
         ErrorKind::AddrInUse => format!(
             "{addr} 已被占用。也许上一次启动的服务器还没关掉；请先关掉它，或换一个端口（端口写 0 让系统挑一个空闲的）"
         ),
-        ErrorKind::PermissionDenied if port < 1024 => format!(
-            "没有权限使用 {addr}。1024 以下的端口需要管理员权限；请换一个 1024 以上的端口，例如 9999"
-        ),
-        ErrorKind::PermissionDenied => {
-            format!("系统不允许使用 {addr}（权限不足或被安全策略拦截）；请换一个端口试试")
-        }
+        ErrorKind::PermissionDenied => permission_denied(addr, port),
         ErrorKind::AddrNotAvailable => format!(
             "本机没有地址 {addr}。服务器只能绑定本机的地址：用 localhost、127.0.0.1，或用 0.0.0.0 接受所有网卡上的连接"
         ),
         _ => format!("{addr}: {error}"),
     };
     anyhow!("绑定地址时出错: {why}")
+}
+
+/// Why the system refused a port. On Unix, ports below 1024 are kept for
+/// root (unless the system was told otherwise).
+#[cfg(not(windows))]
+fn permission_denied(addr: &HostPort, port: u16) -> String {
+    if port < 1024 {
+        format!(
+            "没有权限使用 {addr}。在这个系统上 1024 以下的端口需要管理员（root）权限；请换一个 1024 以上的端口，例如 9999"
+        )
+    } else {
+        format!("系统不允许使用 {addr}（权限不足或被安全策略拦截）；请换一个端口试试")
+    }
+}
+
+/// Why the system refused a port. Windows has no privileged ports: access
+/// denied (WSAEACCES) means the port is in a range the system reserved, or
+/// another program holds it exclusively (SO_EXCLUSIVEADDRUSE); running as
+/// administrator changes neither (Microsoft's Windows Sockets Error Codes).
+#[cfg(windows)]
+fn permission_denied(addr: &HostPort, _port: u16) -> String {
+    format!(
+        "系统不允许使用 {addr}：Windows 没有“特权端口”，多半是系统保留了这个端口（在 PowerShell 里运行 netsh int ipv4 show excludedportrange protocol=tcp 查看保留的范围），或者另一个程序独占了它。以管理员身份运行也没有用，请换一个端口，例如 9999"
+    )
 }
 
 /// 客户端连接失败时的说明。`tried` 是最后试过的那个地址。
@@ -189,11 +208,24 @@ mod tests {
         assert!(line.starts_with("绑定地址时出错: localhost:9999 已被占用"));
     }
 
+    #[cfg(not(windows))]
     #[test]
     fn permission_denied_mentions_low_ports_only_for_low_ports() {
         let error = io::Error::from(ErrorKind::PermissionDenied);
         assert!(bind(&host("x:80"), &error).to_string().contains("1024"));
         assert!(!bind(&host("x:8080"), &error).to_string().contains("1024"));
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn permission_denied_on_windows_names_reserved_ports_not_administrators() {
+        let error = io::Error::from(ErrorKind::PermissionDenied);
+        for port in ["x:80", "x:8080"] {
+            let line = bind(&host(port), &error).to_string();
+            assert!(line.contains("excludedportrange"), "{line}");
+            assert!(line.contains("以管理员身份运行也没有用"), "{line}");
+            assert!(!line.contains("1024"), "{line}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - closing with unread data (a reset, in both).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
+use std::ffi::OsStr;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -34,7 +35,7 @@ fn host_port(addr: SocketAddr) -> [String; 2] {
 }
 
 /// Runs a Python program of this page against `addr`; its stdout lines.
-fn python_against(python: &str, name: &str, addr: SocketAddr) -> Vec<String> {
+fn python_against(python: impl AsRef<OsStr>, name: &str, addr: SocketAddr) -> Vec<String> {
     let [host, port] = host_port(addr);
     let script = script(name);
     let outcome = run(python, &[script.to_str().unwrap(), &host, &port]);

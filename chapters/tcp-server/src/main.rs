@@ -116,8 +116,9 @@ fn receive_and_reply(
 /// `connection.close()`, politely.
 ///
 /// Closing a socket while bytes the client sent are still unread does not
-/// end the connection with a FIN; it resets it (RST), and a reset can
-/// destroy the reply before the client has read it (Windows does). So first
+/// end the connection with a FIN; it resets it (RST), and a reset may
+/// destroy the reply before the client has read it (RFC 9293 lets the
+/// receiver flush what it has not read; Linux happens not to). So first
 /// `shutdown(Write)`: the client sees the end of the reply at once. Then
 /// read away whatever the client still sends until it closes its side too,
 /// bounded by the deadline and by 1 MiB, so a client that never stops

@@ -21,7 +21,7 @@ use std::io::{self, ErrorKind};
 
 use anyhow::anyhow;
 use common::addr::HostPort;
-use common::{CLIENT_TIMEOUT, errors};
+use common::{CLIENT_TIMEOUT, TCP_REPLY, errors, show_bytes};
 use rustls::{CertificateError, InvalidMessage};
 
 // ANCHOR: handshake
@@ -143,6 +143,16 @@ pub fn exchange(server: &HostPort, error: &io::Error) -> anyhow::Error {
         (_, Some(e)) => anyhow!("与 {server} 通信时出错: TLS 错误（{e}）"),
         _ => errors::exchange(server, error, CLIENT_TIMEOUT),
     }
+}
+
+/// A reply that ended without `close_notify` and is not the whole reply:
+/// it may have been cut off on the way, so it is not shown as the answer.
+pub fn cut_off(server: &HostPort, data: &[u8]) -> anyhow::Error {
+    anyhow!(
+        "{server} 没有发送 close_notify 就关闭了连接，收到的 {} 字节（“{}”）不是完整的回复“{TCP_REPLY}”：回复可能在途中被截断了，不能当真。请重试；总是这样的话，检查服务器和网络",
+        data.len(),
+        show_bytes(data)
+    )
 }
 
 /// The `rustls::Error` inside an `io::Error`. rustls reports a TLS failure

@@ -33,7 +33,9 @@ use anyhow::{Result, anyhow, bail};
 use common::addr::HostPort;
 use common::cli::Args;
 use common::deadline::{Deadline, Guarded};
-use common::{BUFFER_SIZE, CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, errors, say, show_bytes};
+use common::{
+    BUFFER_SIZE, CLIENT_TIMEOUT, IO_TIMEOUT, TCP_MESSAGE, TCP_REPLY, errors, say, show_bytes,
+};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
@@ -89,10 +91,14 @@ fn talk(args: &Args) -> Result<()> {
     // data = client_socket.recv(1024)：读到服务器关闭连接为止，最多 1024 字节。
     let mut data = Vec::new();
     if let Err(e) = stream.take(BUFFER_SIZE as u64).read_to_end(&mut data) {
-        // 服务器没发 close_notify 就关了连接（原文的 Python 服务器就是这样）：
-        // rustls 报告 UnexpectedEof。回复已经收到的话，照样显示。
         if data.is_empty() || !closed_without_goodbye(&e) {
             return Err(explain::exchange(server_address, &e));
+        }
+        // 服务器没发 close_notify 就关闭（或复位）了连接，rustls 报告 UnexpectedEof：
+        // 分不清回复是说完了，还是被人从中间截断了。原文的 Python 服务器就是这样关闭的；
+        // 这个协议的回复是固定的“数据已收到”，所以只有收到的正好是它，才当作完整的回复。
+        if data != TCP_REPLY.as_bytes() {
+            return Err(explain::cut_off(server_address, &data));
         }
     }
     if data.is_empty() {

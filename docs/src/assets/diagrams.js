@@ -40,6 +40,15 @@
             securityLevel: 'strict',
             // The page's own font, so Chinese labels match the text around them.
             fontFamily: getComputedStyle(document.body).fontFamily,
+            // Each diagram is drawn at its own size and never shrunk to fit
+            // the column: shrunk, a wide one's labels became 7 px, unreadable
+            // on a projector. A diagram wider than the column scrolls
+            // instead (book.css). Gantt charts' own text is 11 px by default;
+            // 14 is readable from the back of a room. The browser test
+            // fails on any label under 12 px.
+            flowchart: {useMaxWidth: false},
+            sequence: {useMaxWidth: false},
+            gantt: {useMaxWidth: false, fontSize: 14, sectionFontSize: 14, barHeight: 26, leftPadding: 110},
         });
         mermaid.run({nodes: targets}).then(
             () => { document.body.dataset.diagrams = 'rendered'; },

@@ -131,7 +131,8 @@ impl FileProblem {
                 Size(*size)
             ),
             FileProblem::Unreadable(e) if e.kind() == ErrorKind::PermissionDenied => format!(
-                "没有权限读取{what}文件 {path}：请用 ls -l 检查它的权限和属主，或者换一个自己能读的文件"
+                "没有权限读取{what}文件 {path}：请用 {} 检查它的权限和属主，或者换一个自己能读的文件",
+                permission_command(&path)
             ),
             FileProblem::Unreadable(e) => format!("无法读取{what}文件 {path}（{e}）：{fix}"),
         }
@@ -149,6 +150,16 @@ impl fmt::Display for Size {
             n if n >= KIB => write!(f, "{} KiB", n / KIB),
             n => write!(f, "{n} 字节"),
         }
+    }
+}
+
+/// The command that shows who may read `path`: `ls -l` has no PowerShell
+/// form, so Windows gets `icacls` (which both PowerShell and cmd have).
+fn permission_command(path: &impl std::fmt::Display) -> String {
+    if cfg!(windows) {
+        format!("icacls {path}")
+    } else {
+        format!("ls -l {path}")
     }
 }
 

@@ -296,7 +296,10 @@ impl Binaries {
         let exe = std::env::consts::EXE_SUFFIX;
         match example {
             Some(name) => self.dir.join("examples").join(format!("{name}{exe}")),
-            None => self.dir.join(format!("{}{exe}", member.name)),
+            None => self.dir.join(format!(
+                "{}{exe}",
+                member.program.as_deref().unwrap_or(&member.name)
+            )),
         }
     }
 
@@ -615,10 +618,16 @@ fn missing_program(member: &Member, target: Target) -> Option<String> {
             ))
         }
         Target::Example(_) => None,
-        Target::Main if !member.has_program => Some(format!(
-            "{} has no program to run (no {}/src/main.rs)",
-            member.name, member.dir
-        )),
+        Target::Main if member.program.is_none() => Some(if member.bins.is_empty() {
+            format!("{} has no program to run (no binary)", member.name)
+        } else {
+            let bins: Vec<&str> = member.bins.iter().map(String::as_str).collect();
+            format!(
+                "{} has several binaries and no default-run: name one with --bin ({})",
+                member.name,
+                bins.join(", ")
+            )
+        }),
         Target::Main => None,
     }
 }
@@ -807,14 +816,14 @@ mod tests {
                 Member {
                     name: "demo".into(),
                     dir: "demo".into(),
-                    has_program: true,
+                    program: Some("demo".into()),
                     examples: BTreeSet::from(["other".to_string()]),
                     bins: BTreeSet::from(["ex1".to_string()]),
                 },
                 Member {
                     name: "workshop".into(),
                     dir: "workshop".into(),
-                    has_program: true,
+                    program: Some("workshop".into()),
                     ..Member::default()
                 },
                 Member {

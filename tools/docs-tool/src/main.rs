@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use common::cli::{Commands, Usage};
 use common::{esay, say};
 use docs_tool::commands::Binaries;
 use docs_tool::outputs::{Outputs, Runner};
@@ -25,66 +26,70 @@ use docs_tool::{
 };
 use process_runner::deadline::STEP;
 
-const HELP: &str = "docs-tool：让 docs/ 里的书与仓库里的代码保持一致。
+/// `--root DIR`, for every subcommand.
+const ROOT: (&str, &str) = ("--root DIR", "另一份仓库的根目录（默认是本仓库）");
+/// `--no-build`, for `check` and `bless`.
+const NO_BUILD: (&str, &str) = (
+    "--no-build",
+    "不先编译各个程序，只用已经编译好的；缺少的程序说明后跳过",
+);
 
-用法:
-  docs-tool check [--no-build] [--root DIR]
-                      检查书里引用的代码、程序输出、链接、命令、索引和目录（与 cargo test -p docs-tool 的检查相同）
-  docs-tool bless [--no-build] [--root DIR]
-                      把与源码不再一致的引用代码、与程序不再一致的输出重新写一遍
-  docs-tool book [--out DIR] [--root DIR]
-                      用 mdbook 生成 HTML 书，并把仓库的源码放在书旁边（默认写到 target/book）
+const CHECK: Usage = Usage {
+    program: "docs-tool check",
+    about: "检查书里引用的代码、程序输出、链接、命令、索引和目录（与 cargo test -p docs-tool 的检查相同）",
+    arguments: &[],
+    options: &[NO_BUILD, ROOT],
+    notes: &[],
+    examples: &["cargo run -p docs-tool -- check"],
+};
 
-选项:
-  --no-build      不先编译各个程序，只用已经编译好的；缺少的程序说明后跳过
-  --out DIR       书写到哪个目录（book）
-  --root DIR      检查另一份仓库（默认是本仓库）
-  -h, --help      显示本帮助并退出
+const BLESS: Usage = Usage {
+    program: "docs-tool bless",
+    about: "把与源码不再一致的引用代码、与程序不再一致的输出重新写一遍",
+    arguments: &[],
+    options: &[NO_BUILD, ROOT],
+    notes: &[],
+    examples: &["cargo run -p docs-tool -- bless"],
+};
 
-示例:
-  cargo run -p docs-tool -- check
-  cargo run -p docs-tool -- bless
-  cargo run -p docs-tool -- book
-";
+const BOOK: Usage = Usage {
+    program: "docs-tool book",
+    about: "用 mdbook 生成 HTML 书，并把仓库的源码放在书旁边（默认写到 target/book）",
+    arguments: &[],
+    options: &[("--out DIR", "书写到哪个目录"), ROOT],
+    notes: &[],
+    examples: &["cargo run -p docs-tool -- book"],
+};
+
+const DOCS_TOOL: Commands = Commands {
+    program: "docs-tool",
+    about: "docs-tool：让 docs/ 里的书与仓库里的代码保持一致。",
+    default: None,
+    commands: &[&CHECK, &BLESS, &BOOK],
+    sections: &[],
+    examples: &[
+        "cargo run -p docs-tool -- check",
+        "cargo run -p docs-tool -- bless",
+        "cargo run -p docs-tool -- book",
+    ],
+};
 
 /// How long one program's `--help` may take: it prints a fixed text and
 /// exits, so this is only the time a busy laptop needs to start a process.
 const HELP_PATIENCE: Duration = Duration::from_secs(20);
 
-/// What to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Task {
-    Check,
-    Bless,
-    Book,
-}
-
-/// What the command line asked for.
-struct Options {
-    task: Task,
-    build: bool,
-    root: Option<PathBuf>,
-    out: Option<PathBuf>,
-}
-
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        say!("{}", HELP.trim_end());
-        return ExitCode::SUCCESS;
-    }
-    let options = match parse(&args) {
-        Ok(options) => options,
-        Err(why) => {
-            esay!("错误: {why}（运行 docs-tool --help 查看用法）");
-            return ExitCode::from(2);
-        }
+    // --help and a mistyped command line are answered here (exit 0 or 2).
+    let (command, args) = match DOCS_TOOL.parse_command_line() {
+        Ok(chosen) => chosen,
+        Err(exit_code) => return exit_code,
     };
-    let repo = options.root.clone().map_or_else(Repo::this_one, Repo::new);
-    let result = match options.task {
-        Task::Check => check(&repo, options.build),
-        Task::Bless => bless(&repo, options.build),
-        Task::Book => book(&repo, options.out.as_deref()),
+    let repo = args.option("--root").map_or_else(Repo::this_one, Repo::new);
+    let build = !args.flag("--no-build");
+    let result = match command {
+        "bless" => bless(&repo, build),
+        "book" => book(&repo, args.option("--out").map(Path::new)),
+        _ => check(&repo, build), // "check", the only other one
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -94,52 +99,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        task: Task::Check,
-        build: true,
-        root: None,
-        out: None,
-    };
-    let mut command = None;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "check" | "bless" | "book" if command.is_none() => command = Some(arg.clone()),
-            "--no-build" => options.build = false,
-            "--out" => {
-                let dir = args.next().ok_or("选项 --out 后面缺少目录")?;
-                options.out = Some(PathBuf::from(dir));
-            }
-            "--root" => {
-                let dir = args.next().ok_or("选项 --root 后面缺少目录")?;
-                options.root = Some(PathBuf::from(dir));
-            }
-            other if other.starts_with("--root=") => {
-                options.root = Some(PathBuf::from(&other["--root=".len()..]));
-            }
-            other if other.starts_with('-') => return Err(format!("不认识的选项 {other}")),
-            other => {
-                return Err(format!(
-                    "多余的参数 \"{other}\"：要做的事只能写一个，check、bless 或 book"
-                ));
-            }
-        }
-    }
-    options.task = match command.as_deref() {
-        Some("bless") => Task::Bless,
-        Some("book") => Task::Book,
-        Some(_) => Task::Check,
-        None => {
-            return Err(
-                "请写要做的事：check（检查）、bless（按源码和程序重写）或 book（生成 HTML 书）"
-                    .into(),
-            );
-        }
-    };
-    Ok(options)
 }
 
 /// Runs every check and prints what it found. `Ok(true)`: no problems.

@@ -611,6 +611,14 @@ impl Runner<'_> {
         let Some(first) = words.first() else {
             return Err(Stop::Fail("an empty command".into()));
         };
+        if first == "python3" {
+            // The book writes `python3`; here it is whichever Python 3 the
+            // machine has (`py -3` on Windows), as for the tests.
+            let python = process_runner::python().ok_or_else(|| {
+                Stop::Skip("no Python 3 here (python3, python, or py -3 on Windows)".into())
+            })?;
+            return Ok((python.executable().to_path_buf(), words[1..].to_vec()));
+        }
         if first != "cargo" {
             return Ok((PathBuf::from(first), words[1..].to_vec()));
         }

@@ -4,6 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use serde_json::Value;
 
 /// Read access to the repository. [`Repo`] reads the disk; the unit tests
 /// use a map in memory.
@@ -131,7 +134,7 @@ pub fn slash_path(path: &Path) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// The workspace's members
+// The workspace's members, as cargo itself describes them
 // ---------------------------------------------------------------------------
 
 /// A workspace member, as far as the checks need it.
@@ -139,48 +142,64 @@ pub fn slash_path(path: &Path) -> String {
 pub struct Member {
     /// The package name, for `-p NAME`.
     pub name: String,
-    /// Folder relative to the repository root.
+    /// Folder relative to the repository root, with `/` between its parts.
     pub dir: String,
-    /// Whether `cargo run -p NAME` has a program to run (`src/main.rs`).
-    pub has_program: bool,
-    /// The names of `examples/NAME.rs` and `examples/NAME/main.rs`.
+    /// The binary `cargo run -p NAME` runs: its `default-run`, or its only
+    /// binary; `None` when there is none to run or cargo would ask which.
+    pub program: Option<String>,
+    /// Its examples, for `cargo run -p NAME --example EXAMPLE`.
     pub examples: BTreeSet<String>,
-    /// The binaries `cargo run -p NAME --bin BIN` can run: `[[bin]]` names
-    /// in its manifest and `src/bin/BIN.rs`.
+    /// Its binaries, for `cargo run -p NAME --bin BIN`: `src/main.rs`,
+    /// `src/bin/*`, and every `[[bin]]` of its manifest.
     pub bins: BTreeSet<String>,
 }
 
-/// The members listed in the root `Cargo.toml`.
+/// The workspace's members, in the order `cargo metadata` lists them.
 #[derive(Debug, Default)]
 pub struct Workspace {
     pub members: Vec<Member>,
 }
 
 impl Workspace {
-    /// Reads the member list from the root `Cargo.toml` and each member's manifest.
+    /// Asks cargo: `cargo metadata --format-version 1 --no-deps` at the
+    /// repository's root. Cargo knows what a hand-written reader of
+    /// `Cargo.toml` would get wrong: member globs, `[[bin]]` and
+    /// `[[example]]` tables, `autobins = false`, `default-run`.
     pub fn load(repo: &Repo) -> Result<Workspace, String> {
-        let manifest = repo
-            .read("Cargo.toml")
-            .ok_or("cannot read Cargo.toml at the repository root")?;
-        let mut members = Vec::new();
-        for dir in toml_members(&manifest) {
-            let member_manifest = repo
-                .read(&format!("{dir}/Cargo.toml"))
-                .ok_or_else(|| format!("cannot read {dir}/Cargo.toml"))?;
-            let name = toml_package_name(&member_manifest)
-                .ok_or_else(|| format!("{dir}/Cargo.toml has no [package] name"))?;
-            let has_program = repo.exists(&format!("{dir}/src/main.rs"));
-            let examples = example_names(&repo.path(&format!("{dir}/examples")));
-            let mut bins = example_names(&repo.path(&format!("{dir}/src/bin")));
-            bins.extend(toml_bin_names(&member_manifest));
-            members.push(Member {
-                name,
-                dir,
-                has_program,
-                examples,
-                bins,
-            });
+        let mut command = process_runner::cargo_command();
+        command
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .current_dir(repo.root())
+            .stdin(Stdio::null());
+        let output = command.output().map_err(|e| {
+            format!(
+                "cannot run {}: {e}",
+                Path::new(command.get_program()).display()
+            )
+        })?;
+        if !output.status.success() {
+            return Err(format!(
+                "`cargo metadata` failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
         }
+        Workspace::from_metadata(&String::from_utf8_lossy(&output.stdout))
+    }
+
+    /// Reads the JSON that `cargo metadata --format-version 1` prints.
+    pub fn from_metadata(json: &str) -> Result<Workspace, String> {
+        let metadata: Value = serde_json::from_str(json)
+            .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))?;
+        let root = text(&metadata, "workspace_root")?;
+        let ids: Vec<&str> = list(&metadata, "workspace_members")?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let members = list(&metadata, "packages")?
+            .iter()
+            .filter(|package| package["id"].as_str().is_some_and(|id| ids.contains(&id)))
+            .map(|package| member(package, Path::new(root)))
+            .collect::<Result<_, _>>()?;
         Ok(Workspace { members })
     }
 
@@ -195,92 +214,126 @@ impl Workspace {
     }
 }
 
-/// `examples/NAME.rs` and `examples/NAME/main.rs` → `NAME`, as cargo finds them.
-fn example_names(dir: &Path) -> BTreeSet<String> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return BTreeSet::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let path = entry.path();
-            let is_example = if path.is_dir() {
-                path.join("main.rs").exists()
-            } else {
-                path.extension().is_some_and(|e| e == "rs")
-            };
-            let stem = path.file_stem()?.to_string_lossy().to_string();
-            is_example.then_some(stem)
-        })
-        .collect()
-}
-
-/// The strings in `members = [ … ]` of a workspace manifest.
-pub fn toml_members(manifest: &str) -> Vec<String> {
-    let Some(start) = manifest.find("members") else {
-        return Vec::new();
-    };
-    let after = &manifest[start..];
-    let (Some(open), Some(close)) = (after.find('['), after.find(']')) else {
-        return Vec::new();
-    };
-    after[open + 1..close]
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .flat_map(|l| l.split(','))
-        .map(|s| s.trim().trim_matches('"').to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-/// `name = "…"` in the `[package]` table of a member's manifest.
-pub fn toml_package_name(manifest: &str) -> Option<String> {
-    let mut in_package = false;
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package
-            && let Some((key, value)) = line.split_once('=')
-            && key.trim() == "name"
-        {
-            return Some(value.trim().trim_matches('"').to_string());
+/// One package of `cargo metadata`'s `packages`.
+fn member(package: &Value, root: &Path) -> Result<Member, String> {
+    let name = text(package, "name")?.to_string();
+    let manifest = Path::new(text(package, "manifest_path")?);
+    let dir = manifest
+        .parent()
+        .and_then(|dir| dir.strip_prefix(root).ok())
+        .ok_or_else(|| {
+            format!(
+                "{name}'s manifest {} is not under {}",
+                manifest.display(),
+                root.display()
+            )
+        })?;
+    let mut bins = BTreeSet::new();
+    let mut examples = BTreeSet::new();
+    for target in list(package, "targets")? {
+        let kinds = target["kind"].as_array().map_or(&[][..], Vec::as_slice);
+        let target_name = text(target, "name")?.to_string();
+        if kinds.iter().any(|kind| kind == "bin") {
+            bins.insert(target_name);
+        } else if kinds.iter().any(|kind| kind == "example") {
+            examples.insert(target_name);
         }
     }
-    None
+    // `cargo run -p NAME` runs `default-run`, else the only binary.
+    let program = match package["default_run"].as_str() {
+        Some(default) => Some(default.to_string()),
+        None if bins.len() == 1 => bins.first().cloned(),
+        None => None,
+    };
+    Ok(Member {
+        name,
+        dir: slash_path(dir),
+        program,
+        examples,
+        bins,
+    })
 }
 
-/// `name = "…"` in each `[[bin]]` table of a member's manifest.
-pub fn toml_bin_names(manifest: &str) -> Vec<String> {
-    let mut in_bin = false;
-    let mut names = Vec::new();
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_bin = line == "[[bin]]";
-        } else if in_bin
-            && let Some((key, value)) = line.split_once('=')
-            && key.trim() == "name"
-        {
-            names.push(value.trim().trim_matches('"').to_string());
-        }
-    }
-    names
+/// The string `key` of a JSON object, or why the metadata is not what cargo prints.
+fn text<'v>(value: &'v Value, key: &str) -> Result<&'v str, String> {
+    value[key]
+        .as_str()
+        .ok_or_else(|| format!("`cargo metadata` gave no text for \"{key}\""))
+}
+
+/// The array `key` of a JSON object.
+fn list<'v>(value: &'v Value, key: &str) -> Result<&'v Vec<Value>, String> {
+    value[key]
+        .as_array()
+        .ok_or_else(|| format!("`cargo metadata` gave no list for \"{key}\""))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// What `cargo metadata` prints, cut down to the fields read here, for
+    /// a workspace with a nested member, `default-run`, `[[bin]]`s, an
+    /// example and a library.
+    const METADATA: &str = r#"{
+        "workspace_root": "/repo",
+        "workspace_members": ["path+file:///repo/tools/workshop#0.1.0", "path+file:///repo/lib#0.1.0", "path+file:///repo/two#0.1.0"],
+        "packages": [
+            {"name": "workshop", "id": "path+file:///repo/tools/workshop#0.1.0",
+             "manifest_path": "/repo/tools/workshop/Cargo.toml", "default_run": "workshop",
+             "targets": [{"name": "workshop", "kind": ["bin"]}, {"name": "solution-ex1", "kind": ["bin"]},
+                         {"name": "tour", "kind": ["test"]}, {"name": "async_server", "kind": ["example"]}]},
+            {"name": "lib", "id": "path+file:///repo/lib#0.1.0",
+             "manifest_path": "/repo/lib/Cargo.toml", "default_run": null,
+             "targets": [{"name": "lib", "kind": ["lib"]}, {"name": "tool", "kind": ["bin"]}]},
+            {"name": "two", "id": "path+file:///repo/two#0.1.0",
+             "manifest_path": "/repo/two/Cargo.toml", "default_run": null,
+             "targets": [{"name": "a", "kind": ["bin"]}, {"name": "b", "kind": ["bin"]}]}
+        ]
+    }"#;
+
     #[test]
-    fn members_and_package_names_are_read_from_the_manifests() {
-        let root =
-            "[workspace]\nmembers = [\n    \"common\", # shared\n    \"tools/docs-tool\",\n]\n";
-        assert_eq!(toml_members(root), ["common", "tools/docs-tool"]);
-        let member = "[package]\nname = \"tcp-server\"\n[dependencies]\nname = \"x\"\n";
-        assert_eq!(toml_package_name(member).as_deref(), Some("tcp-server"));
-        let bins = "[package]\nname = \"p\"\n[[bin]]\nname = \"ex1\"\npath = \"a.rs\"\n[[bin]]\nname = \"ex2\"\n";
-        assert_eq!(toml_bin_names(bins), ["ex1", "ex2"]);
+    fn members_their_folders_binaries_and_examples_come_from_cargo_metadata() {
+        let workspace = Workspace::from_metadata(METADATA).unwrap();
+        assert_eq!(workspace.names(), "workshop, lib, two");
+        let workshop = workspace.member("workshop").unwrap();
+        assert_eq!(workshop.dir, "tools/workshop");
+        assert_eq!(workshop.program.as_deref(), Some("workshop"));
+        assert_eq!(Vec::from_iter(&workshop.bins), ["solution-ex1", "workshop"]);
+        assert_eq!(Vec::from_iter(&workshop.examples), ["async_server"]);
+        // The only binary is what `cargo run -p` runs…
+        assert_eq!(
+            workspace.member("lib").unwrap().program.as_deref(),
+            Some("tool")
+        );
+        // …and with two and no default-run, cargo would ask which.
+        assert_eq!(workspace.member("two").unwrap().program, None);
+    }
+
+    #[test]
+    fn metadata_that_is_not_cargos_is_named() {
+        let error = Workspace::from_metadata("not json").unwrap_err();
+        assert!(error.contains("printed no JSON"), "{error}");
+        let error = Workspace::from_metadata(r#"{"workspace_root": "/repo"}"#).unwrap_err();
+        assert!(error.contains("\"workspace_members\""), "{error}");
+    }
+
+    #[test]
+    fn this_workspace_as_cargo_sees_it() {
+        let workspace = Workspace::load(&Repo::this_one()).unwrap();
+        let tcp_server = workspace.member("tcp-server").unwrap();
+        assert_eq!(tcp_server.dir, "chapters/tcp-server");
+        assert_eq!(tcp_server.program.as_deref(), Some("tcp-server"));
+        let workshop = workspace.member("workshop").unwrap();
+        assert_eq!(workshop.program.as_deref(), Some("workshop"));
+        assert!(workshop.bins.contains("solution-ex1"), "{workshop:?}");
+        let event_loop = workspace.member("event-loop-server").unwrap();
+        assert!(
+            event_loop.examples.contains("async_server"),
+            "{event_loop:?}"
+        );
+        // A library only: `cargo run -p common` has nothing to run.
+        assert_eq!(workspace.member("common").unwrap().program, None);
     }
 
     #[test]

@@ -16,7 +16,15 @@
 //!   `#fragment` to an element with that id;
 //! - on five of the pages, a search (`?search=超时`, mdBook's own way of
 //!   opening the search box with a term) lists every section the keyword
-//!   index (索引) gives for that term, and the index's own entry.
+//!   index (索引) gives for that term, and the index's own entry;
+//! - everything fits the page, in a laptop's window (1280 px) and as a
+//!   projector shows it (1024×768 at 150 %: 683 CSS px): no element sticks
+//!   out of the text column, and nothing but a code block or a diagram
+//!   scrolls sideways (a table that scrolls hides its last columns); no
+//!   label of a diagram or chart lies outside its picture or its box; and
+//!   no label is drawn smaller than 12 CSS px (18 device px on the
+//!   projector). Charts are `<img>`s, whose text cannot be measured inside
+//!   the image, so the probe lays out a copy of each SVG at the chart's size.
 //!
 //! Why `--dump-dom` and not a browser driver: it needs no dependency (a
 //! DevTools client needs a WebSocket and JSON), no network, and no port;
@@ -68,6 +76,8 @@ fn chromium_flags(profile: &Path) -> Vec<String> {
         "--disable-sync",
         "--no-first-run",
         "--hide-scrollbars",
+        // The probe reads each chart's SVG file to measure its labels.
+        "--allow-file-access-from-files",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -104,13 +114,45 @@ fn mdbook() -> Option<PathBuf> {
     }
 }
 
-/// One page to open, and the search to type on it, if any.
+/// One page to open, the window to open it in, and the search to type on
+/// it, if any.
 struct Visit {
     /// `tcp.html`
     page: String,
     /// The Markdown it is made from: `docs/src/tcp.md`.
     source: String,
     search: Option<&'static str>,
+    window: Window,
+}
+
+/// The two windows every page is opened in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Window {
+    /// A laptop: 1280 CSS px wide, the sidebar shown beside the text.
+    Laptop,
+    /// A 1024×768 projector at 150 % zoom: 683×512 CSS px, each drawn as
+    /// 1.5 device pixels, the sidebar hidden.
+    Projector,
+}
+
+impl Window {
+    fn flags(self) -> [String; 2] {
+        let (size, zoom) = match self {
+            Window::Laptop => ("1280,2000", "1"),
+            Window::Projector => ("683,512", "1.5"),
+        };
+        [
+            format!("--window-size={size}"),
+            format!("--force-device-scale-factor={zoom}"),
+        ]
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Window::Laptop => "1280 px",
+            Window::Projector => "the projector (1024×768 at 150 %)",
+        }
+    }
 }
 
 /// What one page looked like after its scripts ran.
@@ -142,11 +184,20 @@ fn every_page_works_in_a_real_browser() {
     let mut ids_cache: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
     let mut links = 0;
     let mut diagrams = 0;
+    let mut measured = Measured::default();
     for page in &seen {
-        problems.extend(page_problems(&repo, page, &mut diagrams));
-        let (wrong, checked) = dead_links(&out, page, &mut ids_cache);
-        problems.extend(wrong);
-        links += checked;
+        let mut drawn_again = 0;
+        let drawn = match page.visit.window {
+            Window::Laptop => &mut diagrams,
+            Window::Projector => &mut drawn_again,
+        };
+        problems.extend(page_problems(&repo, page, drawn));
+        problems.extend(layout_problems(page, &mut measured));
+        if page.visit.window == Window::Laptop {
+            let (wrong, checked) = dead_links(&out, page, &mut ids_cache);
+            problems.extend(wrong);
+            links += checked;
+        }
         if let Some(term) = page.visit.search {
             problems.extend(search_problems(&repo, page, term));
         }
@@ -155,14 +206,24 @@ fn every_page_works_in_a_real_browser() {
     // that the browser really ran (a skip note shows the opposite).
     let _ = writeln!(
         std::io::stderr(),
-        "browser test: opened {} pages in Chromium, followed {links} links, {diagrams} diagrams drawn, {} searches answered",
+        "browser test: opened {} pages in Chromium, followed {links} links, {diagrams} diagrams drawn, {} searches answered; layout at two window sizes: {} elements, {} pictures, {} labels measured",
         seen.len(),
-        SEARCHES.len()
+        SEARCHES.len(),
+        measured.elements,
+        measured.pictures,
+        measured.labels,
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(
         links > 500,
         "only {links} links found: is the DOM dump empty?"
+    );
+    // Every chart and diagram counted twice (two windows): a probe that
+    // measured nothing cannot pass.
+    assert!(
+        measured.pictures >= 2 * diagrams_and_charts(&repo),
+        "only {} pictures measured",
+        measured.pictures
     );
 
     if let Some(shots) = std::env::var_os("DOCS_SCREENSHOTS") {
@@ -170,21 +231,54 @@ fn every_page_works_in_a_real_browser() {
     }
 }
 
-/// Every page of the book, the searches spread over the first few.
+/// Every page of the book in both windows, the searches spread over the
+/// first few pages (in the laptop's window).
 fn visits(repo: &Repo) -> Vec<Visit> {
     let mut searches = SEARCHES.iter();
     repo.book_pages()
         .into_iter()
         .filter(|p| !p.ends_with("SUMMARY.md"))
-        .map(|source| {
+        .flat_map(|source| {
             let name = source.rsplit('/').next().unwrap().trim_end_matches(".md");
-            Visit {
-                page: format!("{name}.html"),
-                source,
-                search: searches.next().copied(),
-            }
+            let page = format!("{name}.html");
+            [
+                Visit {
+                    page: page.clone(),
+                    source: source.clone(),
+                    search: searches.next().copied(),
+                    window: Window::Laptop,
+                },
+                Visit {
+                    page,
+                    source,
+                    search: None,
+                    window: Window::Projector,
+                },
+            ]
         })
         .collect()
+}
+
+/// How many ```` ```mermaid ```` blocks and SVG charts the book's pages have.
+fn diagrams_and_charts(repo: &Repo) -> usize {
+    repo.book_pages()
+        .iter()
+        .map(|page| {
+            let text = repo.read(page).unwrap_or_default();
+            let parsed = markdown::parse(&text);
+            let diagrams = parsed
+                .fences
+                .iter()
+                .filter(|f| f.language() == "mermaid")
+                .count();
+            let charts = text
+                .split("](images/")
+                .skip(1)
+                .filter(|rest| rest.split(')').next().is_some_and(|f| f.ends_with(".svg")))
+                .count();
+            diagrams + charts
+        })
+        .sum()
 }
 
 /// Puts `probe.js` first in the `<head>` of every page mdBook made.
@@ -215,6 +309,7 @@ fn open_all(chromium: &str, out: &Path, scratch: &Path, visits: Vec<Visit>) -> V
                     }
                     let profile = scratch.join(format!("profile-{n}"));
                     let mut args = chromium_flags(&profile);
+                    args.extend(visit.window.flags());
                     args.push(format!("--virtual-time-budget={VIRTUAL_TIME_MS}"));
                     args.push("--dump-dom".into());
                     args.push(url);
@@ -225,7 +320,10 @@ fn open_all(chromium: &str, out: &Path, scratch: &Path, visits: Vec<Visit>) -> V
         }
     });
     let mut seen = seen.into_inner().unwrap();
-    seen.sort_by(|a, b| a.visit.page.cmp(&b.visit.page));
+    seen.sort_by(|a, b| {
+        (&a.visit.page, a.visit.window == Window::Projector)
+            .cmp(&(&b.visit.page, b.visit.window == Window::Projector))
+    });
     seen
 }
 
@@ -276,7 +374,7 @@ fn unescape(text: &str) -> String {
 
 /// Script errors, failed loads, and diagrams not drawn on one page.
 fn page_problems(repo: &Repo, page: &Seen, diagrams: &mut usize) -> Vec<String> {
-    let name = &page.visit.page;
+    let name = &format!("{} at {}", page.visit.page, page.visit.window.name());
     let dom = &page.dom;
     let mut problems = Vec::new();
     if attribute(dom, "data-probe-loaded").as_deref() != Some("yes") {
@@ -311,6 +409,37 @@ fn page_problems(repo: &Repo, page: &Seen, diagrams: &mut usize) -> Vec<String> 
     }
     *diagrams += drawn;
     problems
+}
+
+/// What the layout probe looked at, over all visits.
+#[derive(Default)]
+struct Measured {
+    elements: usize,
+    pictures: usize,
+    labels: usize,
+}
+
+/// What does not fit on one page in one window, as the probe found it.
+fn layout_problems(page: &Seen, measured: &mut Measured) -> Vec<String> {
+    let name = format!("{} at {}", page.visit.page, page.visit.window.name());
+    let Some(counts) = attribute(&page.dom, "data-probe-measured") else {
+        return vec![format!("{name}: the layout was not measured")];
+    };
+    // "1234 elements, 5 pictures, 67 labels, column at …"
+    let numbers: Vec<usize> = counts
+        .split(", ")
+        .filter_map(|part| part.split(' ').next()?.parse().ok())
+        .collect();
+    if let [elements, pictures, labels, ..] = numbers[..] {
+        measured.elements += elements;
+        measured.pictures += pictures;
+        measured.labels += labels;
+    }
+    attribute(&page.dom, "data-probe-layout")
+        .unwrap_or_default()
+        .lines()
+        .map(|line| format!("{name}: {line}"))
+        .collect()
 }
 
 /// Every `href` and `src` of the page that stays in the book must lead to

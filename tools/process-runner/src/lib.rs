@@ -19,6 +19,8 @@
 //!   children and no lock held until the process exits.
 //! - [`deadline`]: every deadline the workshop and the tests wait with,
 //!   derived in one place from the programs' own time limits.
+//! - [`python()`]: which Python 3 runs the article's programs here
+//!   (`python3`, `python`, or `py -3` on Windows).
 //!
 //! Cancellation is cooperative: a thread that blocks somewhere else (reading
 //! stdin, joining worker threads) should wait through [`receive`] or
@@ -43,11 +45,13 @@ mod cancel;
 mod cargo;
 pub mod deadline;
 mod error;
+mod python;
 mod running;
 mod temp_dir;
 
 pub use cancel::{Received, TICK, cancel, check, is_cancelled, poll_until, receive};
 pub use cargo::cargo_command;
 pub use error::{Error, Waited};
+pub use python::{Python, python};
 pub use running::{DISCARD_AFTER, Exited, Finished, Output, Running, Stream, address_in};
 pub use temp_dir::TempDir;

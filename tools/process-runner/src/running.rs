@@ -151,7 +151,11 @@ impl Running {
         command
             .stdin(stdin)
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            // Python before 3.15 writes a pipe in the ANSI code page on
+            // Windows (cp1252 cannot encode the article's first print);
+            // this makes it UTF-8 there too. No other program reads it.
+            .env("PYTHONUTF8", "1");
         #[cfg(unix)]
         if group {
             std::os::unix::process::CommandExt::process_group(command, 0);

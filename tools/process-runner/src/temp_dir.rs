@@ -1,50 +1,35 @@
-//! A temporary folder that is removed when dropped.
+//! A temporary folder that is removed when dropped: `tempfile`'s, with a
+//! name that says who made it.
 
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use crate::Error;
 
 /// A new empty folder under the system's temp folder, removed with all it
 /// holds when dropped (also when the thread unwinds after a cancel).
 #[derive(Debug)]
-pub struct TempDir(PathBuf);
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Makes `PREFIX-PID-N`, where N counts from 0 in each process. The
-    /// name says who made it, for whoever finds one; it never reuses a
-    /// folder that exists already (a leftover from a crashed process with the
-    /// same id), it takes the next N instead.
+    /// Makes `PREFIX-PID-XXXXXX` (six random characters): the name says
+    /// who made it, for whoever finds one left by a crashed process, and
+    /// `tempfile` never reuses a folder that exists already.
     pub fn new(prefix: &str) -> Result<TempDir, Error> {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        loop {
-            let n = COUNT.fetch_add(1, Ordering::Relaxed);
-            let name = format!("{prefix}-{}-{n}", std::process::id());
-            let path = std::env::temp_dir().join(name);
-            match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(TempDir(path)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(source) => {
-                    return Err(Error::Io {
-                        what: format!("无法创建临时目录 {}", path.display()),
-                        source,
-                    });
-                }
-            }
-        }
+        tempfile::Builder::new()
+            .prefix(&format!("{prefix}-{}-", std::process::id()))
+            .tempdir()
+            .map(TempDir)
+            .map_err(|source| Error::Io {
+                what: format!("无法在 {} 里创建临时目录", std::env::temp_dir().display()),
+                source,
+            })
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        // Nothing useful to do if it fails (a file held open on Windows):
-        // the folder is in the temp folder, which the OS cleans eventually.
-        let _ = std::fs::remove_dir_all(&self.0);
+        // Removal on drop is tempfile's; a failure there (a file held open
+        // on Windows) is ignored: the folder is in the temp folder, which
+        // the OS cleans eventually.
+        self.0.path()
     }
 }
 
@@ -63,5 +48,14 @@ mod tests {
         drop(dir);
         assert!(!path.exists());
         assert!(other.path().is_dir());
+    }
+
+    #[test]
+    fn the_name_says_who_made_it() {
+        let dir = TempDir::new("process-runner-test").unwrap();
+        let name = dir.path().file_name().unwrap().to_string_lossy();
+        let own = format!("process-runner-test-{}-", std::process::id());
+        assert!(name.starts_with(&own), "{name}");
+        assert_eq!(dir.path().parent(), Some(std::env::temp_dir().as_path()));
     }
 }

@@ -310,9 +310,15 @@ pub fn article_script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// `python3` if this machine has it; otherwise prints why the test is skipped.
-pub fn python3() -> Option<&'static str> {
-    tool("python3", &["--version"])
+/// A Python 3 (`python3`, `python`, or `py -3` on Windows: see
+/// [`process_runner::python`]) if this machine has one; otherwise prints
+/// why the test is skipped. Pass it where a program is taken.
+pub fn python3() -> Option<&'static process_runner::Python> {
+    let found = process_runner::python();
+    if found.is_none() {
+        skip("no Python 3 here (python3, python, or py -3 on Windows)");
+    }
+    found
 }
 
 /// `openssl` if this machine has it; otherwise prints why the test is skipped.

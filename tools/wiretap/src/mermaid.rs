@@ -7,8 +7,13 @@
 //! previous diagram or the new one, never half of one.
 //!
 //! Participants are numbered clients (`客户端 1`, `客户端 2` …) and one
-//! `服务器`. Ports and times are left out on purpose: the same command
-//! draws the same diagram, so one in the docs does not change on each run.
+//! `服务器`, drawn in the middle: the first half of the clients on its
+//! left, the rest on its right. Every arrow goes between a client and the
+//! server, so with two clients no arrow crosses another client's lifeline
+//! (with the server last, client 1's arrows and their labels were drawn
+//! across client 2's). Ports and times are left out on purpose: the same
+//! command draws the same diagram, so one in the docs does not change on
+//! each run.
 
 use std::fs;
 use std::io::{self, Write};
@@ -54,13 +59,17 @@ impl Diagram {
     /// The diagram as Mermaid text.
     pub fn render(&self) -> String {
         let mut text = String::from("sequenceDiagram\n");
-        // 客户端按编号从左到右排，服务器在最右边。
+        // 客户端按编号从左到右排，服务器在中间：前一半客户端在它左边，其余在右边。
         let mut clients = self.clients.clone();
         clients.sort_unstable();
-        for id in &clients {
+        let (left, right) = clients.split_at(clients.len().div_ceil(2));
+        for id in left {
             text += &format!("    participant {} as 客户端 {id}\n", client(*id));
         }
         text += &format!("    participant {SERVER} as 服务器\n");
+        for id in right {
+            text += &format!("    participant {} as 客户端 {id}\n", client(*id));
+        }
         for line in &self.lines {
             text += &format!("    {line}\n");
         }
@@ -143,7 +152,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn participants_come_first_in_number_order_with_the_server_last() {
+    fn participants_come_first_in_number_order_with_the_server_in_the_middle() {
         let mut diagram = Diagram::default();
         diagram.push(2, "C2->>S: 建立连接".into());
         diagram.push(1, "C1->>S: 建立连接".into());
@@ -152,7 +161,24 @@ mod tests {
         let c1 = text.find("participant C1 as 客户端 1").unwrap();
         let s = text.find("participant S as 服务器").unwrap();
         assert!(text.starts_with("sequenceDiagram\n"));
-        assert!(c1 < c2 && c2 < s && s < text.find("C2->>S").unwrap());
+        assert!(c1 < s && s < c2 && c2 < text.find("C2->>S").unwrap());
+
+        // One client: client, then server. Three: two on the left.
+        diagram.push(3, "C3->>S: 建立连接".into());
+        let text = diagram.render();
+        let order: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("participant "))
+            .map(|rest| rest.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(order, ["C1", "C2", "S", "C3"]);
+        let mut alone = Diagram::default();
+        alone.push(1, "C1->>S: 建立连接".into());
+        assert!(
+            alone
+                .render()
+                .contains("participant C1 as 客户端 1\n    participant S as 服务器\n")
+        );
     }
 
     #[test]

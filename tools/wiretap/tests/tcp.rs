@@ -291,8 +291,8 @@ fn the_mermaid_file_names_every_event_of_the_run_and_only_those() {
     let expected = "```mermaid
 sequenceDiagram
     participant C1 as 客户端 1
-    participant C2 as 客户端 2
     participant S as 服务器
+    participant C2 as 客户端 2
     C1->>S: 建立连接
     C1->>S: 21 字节 你好，服务器！
     S->>C1: 15 字节 数据已收到

@@ -14,12 +14,113 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use common::cli::{Args, Usage};
 use common::say;
 use process_runner::{Output, Running, deadline};
 
-use crate::chart::{self, Bar, Chart};
-use crate::load;
+use crate::chart::{self, Axis, Bar, Chart};
 use crate::programs;
+use crate::{load, shapes, starve, tls_bench};
+
+/// `workshop bench …`.
+pub const USAGE: Usage = Usage {
+    program: "workshop bench",
+    about: "运行基准测试，打印对比表（不写名字就全部运行，约 4 分钟）",
+    arguments: &[(
+        "[threaded|tls|shapes|starve...]",
+        "要运行的基准测试，可以写几个；不写就全部运行",
+    )],
+    options: &[
+        CLIENTS,
+        SECONDS,
+        (
+            "--svg DIR",
+            "把结果表也画成条形图（SVG），写进 DIR（书里的图就是这样画的）",
+        ),
+    ],
+    notes: &["请用 cargo run --release 运行：调试版的数字没有意义。"],
+    examples: &[
+        "cargo run --release -p workshop -- bench",
+        "cargo run --release -p workshop -- bench shapes",
+        "cargo run --release -p workshop -- bench --svg docs/src/images",
+    ],
+};
+
+/// `--clients N`, the same for `bench` and `load`.
+pub const CLIENTS: (&str, &str) = ("--clients N", "同时发请求的客户端数，默认 16");
+/// `--seconds N`, the same for `bench` and `load`.
+pub const SECONDS: (&str, &str) = ("--seconds N", "每个服务器测量的秒数，默认 5");
+
+/// The benchmarks `bench` runs, in order, as `--help` lists them.
+pub const BENCHMARKS: &[(&str, &str)] = &[
+    (
+        "threaded",
+        "线程池、原文的写法、原文的 Python 服务器：每秒请求数",
+    ),
+    (
+        "tls",
+        "tls-server、Python、openssl s_server：每次握手的 CPU 时间（需要 openssl）",
+    ),
+    (
+        "shapes",
+        "线程池、事件循环、async 并排：请求/秒、CPU/请求、1 万个空闲连接的内存、撑得住多少个沉默的客户端（约 2 分钟）",
+    ),
+    (
+        "starve",
+        "一次服务一个的 tcp-server、tls-server 和线程池：多少个沉默的客户端让好客户端等不到回复（约 1.5 分钟）",
+    ),
+];
+
+/// The clients and seconds of `bench` and `load`: `--clients N --seconds N`.
+pub fn clients_and_seconds(args: &Args) -> Result<(usize, u64)> {
+    Ok((
+        args.number("--clients", 16)?,
+        args.number("--seconds", 5)? as u64,
+    ))
+}
+
+/// `workshop bench [threaded|tls|shapes|starve...]`. The benchmarks print
+/// their targets as information: a slow laptop is not an error. `Ok(false)`:
+/// nothing was measured.
+pub fn main(args: &Args) -> Result<bool> {
+    let which = chosen(args.rest())?;
+    let (clients, seconds) = clients_and_seconds(args)?;
+    let svg = args.option("--svg").map(Path::new);
+    warn_if_debug();
+    let wants = |name: &str| which.is_empty() || which.contains(&name);
+    let mut measured = false;
+    if wants("threaded") {
+        threaded(clients, seconds, svg)?;
+        measured = true;
+    }
+    if wants("tls") {
+        say!();
+        measured |= tls_bench::run(seconds, svg)?;
+    }
+    // `bench shapes` climbs the pool's ladder; `bench starve` shows it again
+    // beside the one-at-a-time servers instead of climbing it twice.
+    let mut pool = None;
+    if wants("shapes") {
+        say!();
+        pool = Some(shapes::run(clients, seconds, svg)?);
+        measured = true;
+    }
+    if wants("starve") {
+        say!();
+        starve::run(pool, svg)?;
+        measured = true;
+    }
+    Ok(measured)
+}
+
+/// The benchmarks named on the command line; a typo names the real ones.
+fn chosen(words: &[String]) -> Result<Vec<&str>> {
+    let names: Vec<&str> = BENCHMARKS.iter().map(|b| b.0).collect();
+    match words.iter().find(|w| !names.contains(&w.as_str())) {
+        Some(bad) => bail!("没有叫“{bad}”的基准测试；可选 {}", names.join("、")),
+        None => Ok(words.iter().map(String::as_str).collect()),
+    }
+}
 
 /// How long a server may take to print its address (process_runner::deadline).
 pub const STARTUP: Duration = deadline::STEP;
@@ -31,16 +132,10 @@ struct Contender {
     args: Vec<String>,
 }
 
-/// `python3` (or `python` on Windows) if it runs here.
-pub fn python() -> Option<&'static str> {
-    ["python3", "python"].into_iter().find(|name| {
-        std::process::Command::new(name)
-            .arg("--version")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    })
+/// The Python 3 interpreter, if this machine has one (`python3`, `python`,
+/// or `py -3` on Windows: see [`process_runner::python`]).
+pub fn python() -> Option<&'static Path> {
+    process_runner::python().map(|python| python.executable())
 }
 
 /// The article's Python programs, kept in `article/`.
@@ -78,7 +173,9 @@ pub fn threaded(clients: usize, seconds: u64, svg: Option<&Path>) -> Result<()> 
                 "0".into(),
             ],
         }),
-        None => say!("跳过原文的 Python 服务器：这台机器上没有 python3"),
+        None => {
+            say!("跳过原文的 Python 服务器：这台机器上没有 Python 3（python3、python 或 py -3）")
+        }
     }
 
     say!("并发处理基准：{clients} 个客户端，每个服务器测 {seconds} 秒，同一台机器、同一次运行。");
@@ -118,6 +215,7 @@ fn requests_chart(rates: &[(&str, f64, u64)], clients: usize, seconds: u64) -> C
         measure: format!(
             "{clients} 个客户端不停地连接、发送、读回复、关闭，每个服务器 {seconds} 秒，同一次运行"
         ),
+        axis: Axis::of("请求/秒"),
         bars: rates
             .iter()
             .map(|(label, per_second, _)| Bar {
@@ -252,5 +350,37 @@ mod tests {
         assert_eq!(columns("（12 µs）"), 9);
         let cells = ["服务器".to_string(), "12".into()];
         assert_eq!(row(&cells, &[8, 4]), "服务器     12");
+    }
+
+    fn parsed(line: &str) -> Args {
+        match USAGE.parse(line.split_whitespace().map(std::ffi::OsString::from)) {
+            Ok(common::cli::Parsed::Run(args)) => args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bench_takes_its_four_words_and_names_them_on_a_typo() {
+        for line in ["", "shapes", "starve threaded tls"] {
+            assert!(chosen(parsed(line).rest()).is_ok(), "{line}");
+        }
+        let typo = chosen(parsed("shape").rest()).unwrap_err().to_string();
+        assert_eq!(
+            typo,
+            "没有叫“shape”的基准测试；可选 threaded、tls、shapes、starve"
+        );
+        // The usage line shows the same four words.
+        let names: Vec<&str> = BENCHMARKS.iter().map(|b| b.0).collect();
+        assert_eq!(USAGE.arguments[0].0, format!("[{}...]", names.join("|")));
+    }
+
+    #[test]
+    fn numbers_and_options_are_parsed() {
+        let args = parsed("shapes --clients 8 --seconds 3 --svg out");
+        assert_eq!(args.rest(), ["shapes"]);
+        assert_eq!(clients_and_seconds(&args).unwrap(), (8, 3));
+        assert_eq!(args.option("--svg"), Some("out"));
+        assert_eq!(clients_and_seconds(&parsed("")).unwrap(), (16, 5));
+        assert!(clients_and_seconds(&parsed("--clients 0")).is_err());
     }
 }

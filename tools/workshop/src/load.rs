@@ -12,8 +12,43 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{TCP_MESSAGE, TCP_REPLY};
+use common::cli::{Args, Usage};
+use common::{TCP_MESSAGE, TCP_REPLY, esay, say};
 use process_runner::Error;
+
+use crate::bench::{CLIENTS, SECONDS, clients_and_seconds};
+
+/// `workshop load …`.
+pub const USAGE: Usage = Usage {
+    program: "workshop load",
+    about: "压力测试：N 个客户端不停地连接、发送、读回复、关闭",
+    arguments: &[(
+        "[ADDR]",
+        "服务器地址，默认 localhost:9999；它要按原文的协议回复",
+    )],
+    options: &[CLIENTS, SECONDS],
+    notes: &[],
+    examples: &["cargo run --release -p workshop -- load 127.0.0.1:9999"],
+};
+
+/// `workshop load [ADDR]`: load on a server someone else started. Fails only
+/// if nothing could be measured (errors are counted and shown, as information).
+pub fn main(args: &Args) -> anyhow::Result<bool> {
+    let (clients, seconds) = clients_and_seconds(args)?;
+    let server = args.addr.resolve()?[0];
+    let report = run(server, clients, Duration::from_secs(seconds))?;
+    say!(
+        "{clients} 个客户端，{seconds} 秒：{:.0} 请求/秒，p50 {:?}，p99 {:?}，错误 {}",
+        report.per_second(),
+        report.p50,
+        report.p99,
+        report.errors
+    );
+    if report.requests == 0 {
+        esay!("没有一次请求成功：{server} 上没有按原文协议回复的服务器在运行吗？");
+    }
+    Ok(report.requests > 0)
+}
 
 /// What one load run measured.
 #[derive(Debug, Clone)]

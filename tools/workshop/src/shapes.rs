@@ -21,7 +21,7 @@ use common::say;
 use process_runner::deadline;
 
 use crate::bench::{self, ratio_at_least, ratio_at_most};
-use crate::chart::{self, Bar, Chart};
+use crate::chart::{self, Axis, Bar, Chart};
 use crate::crowd::{Crowd, WhenDropped};
 use crate::load;
 use crate::programs;
@@ -257,6 +257,10 @@ fn memory_chart(measured: &[Measured], idle: usize) -> Chart {
         file: "bench-shapes-memory.svg",
         title: format!("{idle} 个空闲连接：服务器的内存峰值（越短越好）"),
         measure: "线程池只同时持有它服务得过来的那些，事件循环和 async 持有全部".into(),
+        axis: Axis {
+            unit: "MiB",
+            per_unit: 1024.0,
+        },
         bars: measured
             .iter()
             .filter_map(|m| {
@@ -278,15 +282,13 @@ fn silent_chart(measured: &[Measured]) -> Chart {
         file: "bench-shapes-silent.svg",
         title: "沉默、不停重连的客户端：撑住的最多数目（越长越好）".into(),
         measure: "撑住：好客户端（tcp-client，整个对话 10 秒的期限）每次都得到了回复；每一级一个新的服务器".into(),
+        axis: Axis::of("个沉默的客户端"),
         bars: measured
             .iter()
-            .map(|m| {
-                let survived = m.climb.most_survived().unwrap_or(0);
-                Bar {
-                    label: m.server.label.to_string(),
-                    value: survived as f64,
-                    shown: format!("{survived} 个"),
-                }
+            .map(|m| Bar {
+                label: m.server.label.to_string(),
+                value: m.climb.most_survived().unwrap_or(0) as f64,
+                shown: m.climb.shown(),
             })
             .collect(),
         note: chart::made_by("shapes"),

@@ -24,7 +24,7 @@ use common::say;
 use process_runner::{Output, Running, Stream, TempDir, deadline};
 
 use crate::bench::{self, STARTUP};
-use crate::chart::{self, Bar, Chart};
+use crate::chart::{self, Axis, Bar, Chart};
 use crate::crowd::{Crowd, WhenDropped};
 use crate::programs;
 use crate::system;
@@ -170,6 +170,17 @@ impl Climb {
     /// The most silent clients the server survived, if any.
     pub fn most_survived(&self) -> Option<usize> {
         self.survived.as_ref().map(|rung| rung.silent)
+    }
+
+    /// The survival count as a chart writes it after its bar: with where
+    /// the server starved, or, if it never did, that the highest rung tried
+    /// is only where the measuring stopped, not a limit of the server.
+    pub fn shown(&self) -> String {
+        let survived = self.most_survived().unwrap_or(0);
+        match &self.starved {
+            Some(rung) => format!("{survived} 个（{} 个时饿死）", rung.silent),
+            None => format!("≥ {survived} 个（测到的最高一级也撑住了）"),
+        }
     }
 }
 
@@ -383,15 +394,13 @@ fn starve_chart(rows: &[(Server, Climb)]) -> Chart {
         measure:
             "撑住：好客户端每次都在期限内得到了回复；一次服务一个的服务器，和 256 个线程的线程池"
                 .into(),
+        axis: Axis::of("个沉默的客户端"),
         bars: rows
             .iter()
-            .map(|(server, climb)| {
-                let survived = climb.most_survived().unwrap_or(0);
-                Bar {
-                    label: format!("{}（{}）", server.label, server.shape),
-                    value: survived as f64,
-                    shown: format!("{survived} 个"),
-                }
+            .map(|(server, climb)| Bar {
+                label: format!("{}（{}）", server.label, server.shape),
+                value: climb.most_survived().unwrap_or(0) as f64,
+                shown: climb.shown(),
             })
             .collect(),
         note: chart::made_by("starve"),

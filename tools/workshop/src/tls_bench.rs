@@ -17,7 +17,7 @@ use common::say;
 use process_runner::{Output, Running, Stream, TempDir, deadline};
 
 use crate::bench::{self, STARTUP, ratio_at_most};
-use crate::chart::{self, Bar, Chart};
+use crate::chart::{self, Axis, Bar, Chart};
 use crate::programs;
 use crate::system;
 
@@ -51,7 +51,9 @@ pub fn run(seconds: u64, svg: Option<&Path>) -> Result<bool> {
     let mut results = vec![measure_tls_server(dir.path(), seconds)?];
     match bench::python() {
         Some(python) => results.push(measure_python(python, dir.path(), seconds)?),
-        None => say!("跳过原文风格的 Python 服务器：这台机器上没有 python3"),
+        None => say!(
+            "跳过原文风格的 Python 服务器：这台机器上没有 Python 3（python3、python 或 py -3）"
+        ),
     }
     results.push(measure_s_server(dir.path(), seconds)?);
 
@@ -85,6 +87,7 @@ fn handshake_chart(results: &[Measured], seconds: u64) -> Chart {
         measure: format!(
             "openssl s_time -new，每个服务器 {seconds} 秒，同一份 ECDSA P-256 证书，同一次运行"
         ),
+        axis: Axis::of("µs（每次握手的 CPU 时间）"),
         bars: results
             .iter()
             .filter_map(|result| {
@@ -151,7 +154,7 @@ fn measure_tls_server(dir: &Path, seconds: u64) -> Result<Measured> {
     time_handshakes("tls-server", &server, &addr.to_string(), dir, seconds)
 }
 
-fn measure_python(python: &str, dir: &Path, seconds: u64) -> Result<Measured> {
+fn measure_python(python: &Path, dir: &Path, seconds: u64) -> Result<Measured> {
     let script = bench::article_script("tls_server.py");
     let args = [
         script.as_str(),

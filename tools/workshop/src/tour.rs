@@ -13,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use common::cli::{Args, Usage};
 use common::say;
 use process_runner::{Finished, Output, Running, Stream, TempDir, deadline};
 
@@ -52,6 +53,65 @@ pub const CHAPTERS: &[(&str, &str, &[&str])] = &[
 
 // The tests' deadline for a whole tour counts the chapters.
 const _: () = assert!(CHAPTERS.len() as u32 <= deadline::TOUR_CHAPTERS);
+
+/// `workshop [章节...]`: what the words mean when no subcommand is named.
+pub const USAGE: Usage = Usage {
+    program: "workshop",
+    about: "运行导览（不写章节就运行全部）",
+    arguments: &[("[章节...]", "要运行的章节，按原文的顺序，不写就是全部")],
+    options: &[
+        (
+            "--host HOST",
+            "服务器监听的地址，默认 127.0.0.1；写 0.0.0.0 让同一网络的其他电脑也能连上",
+        ),
+        (
+            "--step",
+            "每个服务器启动后暂停，按回车键再运行客户端（方便讲解）",
+        ),
+    ],
+    notes: &[],
+    examples: &[
+        "cargo run -p workshop",
+        "cargo run -p workshop -- tcp udp",
+        "cargo run -p workshop -- --host 0.0.0.0 --step",
+    ],
+};
+
+/// The chapters as `--help` lists them (the same names as [`CHAPTERS`], a
+/// unit test keeps them so).
+pub const CHAPTER_HELP: &[(&str, &str)] = &[
+    ("tcp", "常见实践 / 简单的 TCP 服务器和客户端示例"),
+    ("udp", "常见实践 / UDP 通信示例"),
+    ("threaded", "最佳实践 / 并发处理（5 个客户端同时连接）"),
+    (
+        "tls",
+        "最佳实践 / 安全考量（证书生成在临时目录里，结束后删除）",
+    ),
+    (
+        "event-loop",
+        "原文之后 / 事件循环（一个线程同时照看所有连接）",
+    ),
+];
+
+/// `workshop [章节...] [--host HOST] [--step]`.
+pub fn main(args: &Args) -> Result<bool> {
+    let chapters = args.rest();
+    known_chapters(chapters)?;
+    let settings = Settings {
+        host: args.option("--host").unwrap_or("127.0.0.1").to_string(),
+        step: args.flag("--step"),
+    };
+    run(chapters, &settings)
+}
+
+/// An unknown chapter name is a typo: say which names exist.
+fn known_chapters(words: &[String]) -> Result<()> {
+    let names: Vec<&str> = CHAPTERS.iter().map(|c| c.0).collect();
+    match words.iter().find(|w| !names.contains(&w.as_str())) {
+        Some(bad) => bail!("没有叫“{bad}”的章节；可选 {}", names.join("、")),
+        None => Ok(()),
+    }
+}
 
 /// How the tour runs.
 pub struct Settings {
@@ -304,5 +364,33 @@ fn without_temporary_ca(label: &str, line: &str) -> String {
         )
     } else {
         format!("[{label}] {line}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn the_help_lists_every_chapter_in_the_tours_order() {
+        let listed: Vec<&str> = CHAPTER_HELP.iter().map(|c| c.0).collect();
+        let run: Vec<&str> = CHAPTERS.iter().map(|c| c.0).collect();
+        assert_eq!(listed, run);
+    }
+
+    #[test]
+    fn the_tour_knows_the_event_loop_chapter_and_names_them_all_on_a_typo() {
+        assert!(known_chapters(&words("threaded event-loop")).is_ok());
+        let typo = known_chapters(&words("tcp eventloop"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            typo,
+            "没有叫“eventloop”的章节；可选 tcp、udp、threaded、tls、event-loop"
+        );
     }
 }

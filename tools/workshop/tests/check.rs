@@ -589,7 +589,9 @@ fn a_peer_that_fails_is_the_checkers_failure() {
     let fake = bin.join("python3");
     std::fs::write(
         &fake,
-        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'Python 3.99.0'; exit 0; fi\necho 'Traceback (most recent call last):' >&2\necho 'RuntimeError: 测试用的坏 Python' >&2\nexit 1\n",
+        // It answers the checker's probe (`-c …`: its version, then its
+        // path) as Python 3 does, and crashes when it is given a script.
+        "#!/bin/sh\nif [ \"$1\" = -c ]; then echo 3; echo \"$0\"; exit 0; fi\necho 'Traceback (most recent call last):' >&2\necho 'RuntimeError: 测试用的坏 Python' >&2\nexit 1\n",
     )
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -722,7 +724,11 @@ fn mistakes_on_the_command_line_get_one_line_each() {
         (&["--name", "小明"][..], "--name 是给 --report 用的"),
         (&["--hint", "--solution"][..], "一次只能用一个"),
         (&["--program", "x"][..], "--program 要和练习编号一起用"),
-        (&["--frob"][..], "check 不认识选项 --frob"),
+        (
+            &["--frob"][..],
+            "不认识的选项 --frob（运行 workshop check --help 查看用法）",
+        ),
+        (&["1", "2"][..], "多余的参数 \"2\""),
         (&["2", "--seed", "abc"][..], "--seed 的值 \"abc\" 不对"),
         (
             &[

@@ -225,7 +225,19 @@ fn interrupt_leaves_nothing_behind(signal: &str) {
         }
     }
     let server = server.expect("the tour printed the TLS server's address");
-    let dir = std::env::temp_dir().join(format!("socket-workshop-{}-0", workshop.id()));
+    // process_runner::TempDir names its folders PREFIX-PID-XXXXXX.
+    let own = format!("socket-workshop-{}-", workshop.id());
+    let dir = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&own)
+        })
+        .expect("the tour's certificate folder");
     assert!(dir.join("server.crt").exists(), "certificate in {dir:?}");
 
     let interrupted = Command::new("kill")

@@ -52,6 +52,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use common::addr::HostPort;
+use common::cli::{Args, Usage};
 use common::say;
 
 use exercises::{EXERCISES, Exercise};
@@ -66,20 +67,60 @@ pub struct Request {
     pub watch: bool,
     pub hint: bool,
     pub solution: bool,
-    /// `--mistakes`: the mistakes the checks recognise.
-    pub mistakes: bool,
     /// `--report ADDR --name NAME`: tell the teacher's threaded-server.
     pub report: Option<report::Reporter>,
     /// `--program FILE`: check a program built elsewhere (the answer keys).
     pub program: Option<PathBuf>,
     /// `--seed S`: vary what the checks send exactly as that run did.
     pub seed: Option<u64>,
+    /// `--mistakes`: the mistakes the checks recognise.
+    pub mistakes: bool,
 }
+
+/// `workshop check …`.
+pub const USAGE: Usage = Usage {
+    program: "workshop check",
+    about: "练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它",
+    arguments: &[(
+        "[N]",
+        "练习的编号（--list 列出全部）；不写就是第一个还没通过的练习",
+    )],
+    options: &[
+        ("--list", "列出每个练习的进度"),
+        ("--watch", "每次保存文件就重新检查，通过了就换下一个练习"),
+        ("--hint", "给一条提示；再要一次，给得更多"),
+        ("--solution", "显示参考答案（练习通过之后再看，收获更大）"),
+        (
+            "--mistakes",
+            "列出检查认得的常见错误（每个有一个固定的编号，例如 ex2.read-once）",
+        ),
+        (
+            "--seed S",
+            "检查里变化的一切（消息、回复、长度、线程数）都由种子决定，检查会打印它；写上同一个种子，重复那一次检查",
+        ),
+        (
+            "--report ADDR",
+            "每通过一个练习，就告诉老师的 threaded-server 一声（和 --name 一起用）",
+        ),
+        ("--name NAME", "告诉老师时用的名字"),
+        (
+            "--program FILE",
+            "检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用；不能和 --report 一起用）",
+        ),
+    ],
+    notes: &[],
+    examples: &[
+        "cargo run -p workshop -- check",
+        "cargo run -p workshop -- check 2 --hint",
+        "cargo run -p workshop -- check 3 --seed 123456",
+        "cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明",
+    ],
+};
 
 /// Runs `workshop check …`; `Ok(true)` when it did what was asked and, if it
 /// checked something, that passed.
-pub fn main(words: &[String]) -> Result<bool> {
-    let request = parse(words)?;
+pub fn main(args: &Args) -> Result<bool> {
+    let request = parse(args)?;
     // Whatever the learner's program starts and leaves behind becomes ours
     // to end (Linux); see contain.
     contain::adopt_orphans();
@@ -116,35 +157,23 @@ fn chosen(request: &Request, progress: &Progress) -> Option<&'static Exercise> {
     }
 }
 
-const USAGE_HINT: &str = "（运行 workshop --help 查看用法）";
-
-fn parse(words: &[String]) -> Result<Request> {
-    let mut request = Request::default();
-    let mut report = None;
-    let mut name = None;
-    let mut words = words.iter();
-    while let Some(word) = words.next() {
-        let mut value = |option: &str| match words.next() {
-            Some(value) => Ok(value.clone()),
-            None => bail!("选项 {option} 后面缺少值{USAGE_HINT}"),
-        };
-        match word.as_str() {
-            "--list" => request.list = true,
-            "--watch" => request.watch = true,
-            "--hint" => request.hint = true,
-            "--solution" => request.solution = true,
-            "--mistakes" => request.mistakes = true,
-            "--report" => report = Some(value("--report")?),
-            "--name" => name = Some(value("--name")?),
-            "--program" => request.program = Some(PathBuf::from(value("--program")?)),
-            "--seed" => request.seed = Some(seed_value(&value("--seed")?)?),
-            option if option.starts_with('-') => {
-                bail!("check 不认识选项 {option}{USAGE_HINT}")
-            }
-            number => request.number = Some(exercise_number(number, request.number)?),
-        }
-    }
-    request.report = reporter(report, name)?;
+fn parse(args: &Args) -> Result<Request> {
+    let mut request = Request {
+        number: args
+            .rest()
+            .first()
+            .map(|n| exercise_number(n))
+            .transpose()?,
+        list: args.flag("--list"),
+        watch: args.flag("--watch"),
+        hint: args.flag("--hint"),
+        solution: args.flag("--solution"),
+        report: None,
+        program: args.option("--program").map(PathBuf::from),
+        seed: args.option("--seed").map(seed_value).transpose()?,
+        mistakes: args.flag("--mistakes"),
+    };
+    request.report = reporter(args.option("--report"), args.option("--name"))?;
     check_combination(&request)?;
     Ok(request)
 }
@@ -158,10 +187,7 @@ fn seed_value(text: &str) -> Result<u64> {
     }
 }
 
-fn exercise_number(word: &str, before: Option<usize>) -> Result<usize> {
-    if let Some(before) = before {
-        bail!("只能写一个练习编号：已经写了 {before}，又写了 {word}");
-    }
+fn exercise_number(word: &str) -> Result<usize> {
     let last = EXERCISES.len();
     match word.parse::<usize>() {
         Ok(number) if (1..=last).contains(&number) => Ok(number),
@@ -171,12 +197,12 @@ fn exercise_number(word: &str, before: Option<usize>) -> Result<usize> {
     }
 }
 
-fn reporter(report: Option<String>, name: Option<String>) -> Result<Option<report::Reporter>> {
+fn reporter(report: Option<&str>, name: Option<&str>) -> Result<Option<report::Reporter>> {
     match (report, name) {
         (None, None) => Ok(None),
         (Some(addr), Some(name)) => {
             let addr: HostPort = addr.parse()?;
-            Ok(Some(report::Reporter::new(addr, &name)?))
+            Ok(Some(report::Reporter::new(addr, name)?))
         }
         (Some(_), None) => bail!(
             "--report 要和 --name 一起用，老师才知道是谁完成的，例如 --report 192.168.1.23:9999 --name 小明"

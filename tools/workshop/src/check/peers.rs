@@ -79,25 +79,16 @@ pub fn said(label: &str, finished: &Finished) -> String {
     format!("{label} 打印了：\n{}", shown.join("\n"))
 }
 
-/// A Python 3 on this machine: `python3`, or `python` (what Windows installs).
+/// The Python 3 interpreter on this machine (`python3`, `python`, or
+/// `py -3` on Windows: see [`process_runner::python`]), as a program path.
 pub fn find_python() -> Option<String> {
-    ["python3", "python"].into_iter().find_map(|name| {
-        let mut command = Command::new(name);
-        command.arg("--version");
-        let finished = Running::start(&mut command, name, Output::Keep)
-            .ok()?
-            .wait(PATIENCE)
-            .ok()?;
-        let said = finished.stdout.iter().chain(&finished.stderr);
-        let is_3 = said.into_iter().any(|line| line.starts_with("Python 3"));
-        (finished.status.success() && is_3).then(|| name.to_string())
-    })
+    process_runner::python().map(|python| python.executable().to_string_lossy().into_owned())
 }
 
 /// Why a check that needs the article's Python programs did not run.
 pub fn no_python() -> Outcome {
     Outcome::Skipped(
-        "这台电脑上找不到 Python 3（python3 或 python），和原文的 Python 程序对话的这一项跳过了"
+        "这台电脑上找不到 Python 3（试过 python3、python，Windows 上还有 py -3），和原文的 Python 程序对话的这一项跳过了"
             .into(),
     )
 }
@@ -107,14 +98,11 @@ fn article(name: &str) -> PathBuf {
     programs::workspace_root().join("article").join(name)
 }
 
-/// The article's Python programs print UTF-8 whatever the console's code
-/// page (Windows writes piped output in the ANSI code page otherwise).
+/// `python script args…` (process-runner makes every child's Python write
+/// UTF-8 into our pipes, on Windows too).
 fn python(python: &str, script: &str, args: &[&str]) -> Command {
     let mut command = Command::new(python);
-    command
-        .arg(article(script))
-        .args(args)
-        .env("PYTHONIOENCODING", "utf-8");
+    command.arg(article(script)).args(args);
     command
 }
 
