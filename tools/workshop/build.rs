@@ -20,8 +20,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let manifest =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    // A build script says what went wrong to cargo, which shows it.
+    if let Err(why) = run() {
+        println!("cargo::error={why}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let var = |name: &str| env::var(name).map_err(|e| format!("{name}: {e}"));
+    let manifest = PathBuf::from(var("CARGO_MANIFEST_DIR")?);
     let wrong = manifest.join("tests/wrong");
     let solutions = manifest.join("solutions");
     println!("cargo:rerun-if-changed={}", wrong.display());
@@ -37,10 +45,14 @@ fn main() {
     for patch in &patches {
         println!("cargo:rerun-if-changed={}", patch.display());
         let name = stem(patch);
-        let exercise = &name[..name.find('_').expect("is_patch checked the name")];
-        let key = answer_key(&solutions, exercise);
-        let key_text = fs::read_to_string(&key).expect("the answer key is readable");
-        let patch_text = fs::read_to_string(patch).expect("the wrong program is readable");
+        // is_patch kept only names with a `_` after `exN`.
+        let exercise = name.split('_').next().unwrap_or_default();
+        let key = answer_key(&solutions, exercise)?;
+        let read = |path: &Path| {
+            fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let key_text = read(&key)?;
+        let patch_text = read(patch)?;
         let program = splice(&key_text, &patch_text);
         let _ = writeln!(
             generated,
@@ -58,8 +70,8 @@ fn main() {
         "        _ => {{\n            eprintln!(\"wrong-programs: WORKSHOP_WRONG 要写其中一个：{}\");\n            std::process::ExitCode::from(2)\n        }}\n    }}\n}}",
         names.join("、")
     );
-    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::write(out.join("wrong_programs.rs"), generated).expect("OUT_DIR is writable");
+    let out = PathBuf::from(var("OUT_DIR")?).join("wrong_programs.rs");
+    fs::write(&out, generated).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// `exN_something.rs`.
@@ -81,14 +93,14 @@ fn stem(path: &Path) -> String {
 }
 
 /// `solutions/exN_*.rs`.
-fn answer_key(solutions: &Path, exercise: &str) -> PathBuf {
+fn answer_key(solutions: &Path, exercise: &str) -> Result<PathBuf, String> {
     let prefix = format!("{exercise}_");
     fs::read_dir(solutions)
-        .expect("solutions/ is readable")
+        .map_err(|e| format!("{}: {e}", solutions.display()))?
         .flatten()
         .map(|e| e.path())
         .find(|p| stem(p).starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no answer key for {exercise} in solutions/"))
+        .ok_or_else(|| format!("no answer key for {exercise} in solutions/"))
 }
 
 /// The answer key with the patch's items in place of its own; inner doc
