@@ -48,9 +48,8 @@ fn run() -> Result<(), String> {
         // is_patch kept only names with a `_` after `exN`.
         let exercise = name.split('_').next().unwrap_or_default();
         let key = answer_key(&solutions, exercise)?;
-        let read = |path: &Path| {
-            fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
-        };
+        let read =
+            |path: &Path| fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
         let key_text = read(&key)?;
         let patch_text = read(patch)?;
         let program = splice(&key_text, &patch_text);
