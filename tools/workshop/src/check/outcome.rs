@@ -33,6 +33,8 @@ pub struct Mistake {
 #[derive(Debug)]
 pub enum Outcome {
     Passed,
+    /// Passed, with part of it not checkable on this machine, and why.
+    PassedBut(String),
     /// Not run on this machine, and why (no python3).
     Skipped(String),
 }
@@ -171,6 +173,7 @@ pub fn print(index: usize, total: usize, what: &str, result: &Checked, evidence:
     let number = format!("{index}/{total}");
     match result {
         Ok(Outcome::Passed) => say!("✓ {number} {what}"),
+        Ok(Outcome::PassedBut(note)) => say!("✓ {number} {what}（{note}）"),
         Ok(Outcome::Skipped(why)) => say!("- {number} {what}（跳过：{why}）"),
         Err(Stop::Failed(failed)) => {
             say!("✗ {number} {what}");
