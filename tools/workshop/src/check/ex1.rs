@@ -367,7 +367,6 @@ pub fn exchange(ctx: &Ctx, server: &mut Learner, addr: &str, message: &str) -> R
     let wire = ctx.wire();
     wire.expect(None, Side::Server, TCP_REPLY.as_bytes());
     let tap = tap_to(addr, &wire)?;
-    let first = wire.connections() + 1;
     let client = peers::client("tcp-client", &[&tap.addr.to_string(), message])?;
     let expected = format!("收到服务器的响应: {TCP_REPLY}");
     if !client.status.success() || peers::last_line(&client) != expected {
@@ -378,7 +377,6 @@ pub fn exchange(ctx: &Ctx, server: &mut Learner, addr: &str, message: &str) -> R
             Some(mistake) => stop.mistake(mistake),
             None => stop,
         };
-        let _ = first;
         return Err(stop.advice(
             "tcp-client 读回复一直读到服务器关闭连接：服务器要回复“数据已收到”，然后关闭连接（connection 离开作用域）",
         ));

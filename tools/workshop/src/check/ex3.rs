@@ -140,9 +140,8 @@ const PREFIX: &str = "收到 UDP 服务器的响应: ";
 const ATTEMPTS: usize = 3;
 const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Resends closer together than this did not wait for the timeout: a timer
-/// never fires early, and 100 ms covers a clock's coarseness.
-const SOONEST_RESEND: Duration = REPLY_TIMEOUT.saturating_sub(Duration::from_millis(100));
+/// A timer fires no earlier than asked; 100 ms covers a clock's coarseness.
+const TIMER_SLACK: Duration = Duration::from_millis(100);
 
 /// udp-server, with the checker's relay (dropping as `drops` says) in front.
 fn udp_server(ctx: &Ctx, drops: Drops) -> Result<(Peer, UdpTap), Stop> {
@@ -402,15 +401,24 @@ fn resent_properly(ctx: &Ctx, tap: &UdpTap, up_to: usize) -> Result<(), Stop> {
         )
         .mistake(&NEW_SOCKET));
     }
-    for pair in requests.windows(2) {
-        let gap = pair[1].0.saturating_sub(pair[0].0);
-        if gap < SOONEST_RESEND {
+    // The k-th send cannot come before k-1 full timeouts have passed since
+    // the client started (the relay started just before it). Measured from
+    // there, not between two sends: a busy machine may show us one datagram
+    // late and the next on time, but never one early.
+    for (k, (at, _)) in requests.iter().enumerate() {
+        let soonest = (REPLY_TIMEOUT * k as u32).saturating_sub(TIMER_SLACK);
+        if *at < soonest {
             return Err(failed(
                 format!(
                     "每次发送之后等 {} 秒，没有回复才重发",
                     REPLY_TIMEOUT.as_secs()
                 ),
-                format!("两次发送只隔了 {:.3} 秒", gap.as_secs_f64()),
+                format!(
+                    "第 {} 次发送在它启动后 {:.3} 秒就到了：它没等够 {} 次超时",
+                    k + 1,
+                    at.as_secs_f64(),
+                    k
+                ),
             )
             .mistake(&NO_WAIT));
         }

@@ -25,7 +25,7 @@ pub const CHECKS: &[Check] = &[
         run: messages_in_one_write,
     },
     Check {
-        what: "消息一个字节一个字节地到达（wiretap --chunk 1）：等到换行符才算一条，汉字不被切开",
+        what: "消息一个字节一个字节地到达（wiretap --chunk 1 --delay 100）：等到换行符才算一条，汉字不被切开",
         wait: None,
         run: one_byte_at_a_time,
     },
@@ -178,17 +178,32 @@ fn messages_in_one_write(ctx: &Ctx) -> Checked {
 
 fn one_byte_at_a_time(ctx: &Ctx) -> Checked {
     let mut rng = ctx.rng();
-    let messages: Vec<String> = (0..2).map(|_| format!("你好{}", rng.word())).collect();
+    // Two short lines, a byte every 100 ms: about 1.5 s in all, inside the
+    // server's 5 s, and slow enough that a server which takes what has
+    // arrived as a line sees pieces even on a busy machine.
+    let messages: Vec<String> = (0..2)
+        .map(|_| {
+            format!(
+                "{}{}",
+                rng.pick(&['你', '好', '数']),
+                rng.pick(&['据', '网', 'x'])
+            )
+        })
+        .collect();
     ctx.repeat(Repeat::against_server(
         ctx.label(),
         "",
         format!(
-            "cargo run -p peer -- lines 127.0.0.1:{RELAY_PORT} {}（先在另一个终端运行 cargo run -p wiretap -- 127.0.0.1:{RELAY_PORT} 127.0.0.1:{PORT} --chunk 1）",
+            "cargo run -p peer -- lines 127.0.0.1:{RELAY_PORT} {}（先在另一个终端运行 cargo run -p wiretap -- 127.0.0.1:{RELAY_PORT} 127.0.0.1:{PORT} --chunk 1 --delay 100）",
             lines_args(&messages)
         ),
     ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
-    let wiretap = peers::server("wiretap", &["127.0.0.1:0", &addr, "--chunk", "1"], None)?;
+    let wiretap = peers::server(
+        "wiretap",
+        &["127.0.0.1:0", &addr, "--chunk", "1", "--delay", "100"],
+        None,
+    )?;
     converse(ctx, &mut server, wiretap.addr, &messages, None).map_err(|stop| {
         stop.advice("一次 read 可能只拿到一个字节，连一个汉字都不完整：要攒到换行符才算一条消息")
     })?;
@@ -377,6 +392,12 @@ fn a_huge_line_is_cut_off_while_reading(ctx: &Ctx) -> Checked {
         None,
     )
     .map_err(|s| s.or_mistake(&DIES_ON_LONG_LINE))?;
+    if before.is_none() || after.is_none() {
+        return Ok(Outcome::PassedBut(
+            "这台电脑上量不了内存的峰值（只有 Linux 的 /proc 给得出），只检查了它及时断开了连接"
+                .into(),
+        ));
+    }
     Ok(Outcome::Passed)
 }
 

@@ -177,6 +177,8 @@ pub struct Learner {
     log: Rc<RefCell<Transcript>>,
     /// Stdout lines already matched by [`Learner::printed`].
     matched: Cell<usize>,
+    /// When it was started (just before it could have run at all).
+    started: Instant,
 }
 
 /// How a learner's client ended.
@@ -186,7 +188,8 @@ pub struct Ran {
     pub code: Option<i32>,
     pub stdout: Vec<String>,
     pub stderr: Vec<String>,
-    /// When its exit was seen (within a tick of it).
+    /// When it was started, and when its exit was seen (within a tick).
+    pub started: Instant,
     pub ended: Instant,
 }
 
@@ -200,12 +203,14 @@ impl Learner {
         let mut command = Command::new(&ctx.program);
         // A learner's RUST_BACKTRACE=1 would bury the panic message under a backtrace.
         command.args(args).env("RUST_BACKTRACE", "0");
+        let started = Instant::now();
         let running = Running::start_contained(&mut command, label, Output::Capped(OUTPUT_KEPT))?;
         Ok(Learner {
             running: Some(running),
             label: label.to_string(),
             log: ctx.transcript(label),
             matched: Cell::new(0),
+            started,
         })
     }
 
@@ -465,6 +470,7 @@ impl Learner {
                     code: finished.status.code(),
                     stdout: log.stdout.clone(),
                     stderr: log.stderr.clone(),
+                    started: self.started,
                     ended,
                 })
             }
@@ -666,6 +672,7 @@ mod tests {
             code: Some(0),
             stdout: lines("收到服务器的响应: \u{fffd}"),
             stderr: Vec::new(),
+            started: Instant::now(),
             ended: Instant::now(),
         };
         let Err(Stop::Failed(failed)) = ran.expect_line("收到服务器的响应: 数据已收到")

@@ -1,6 +1,6 @@
-//! mistake: ex5.too-few
-//! step: 4
-//! Counts from 1: one worker fewer than asked.
+//! mistake: ex5.too-few | ex5.one-at-a-time
+//! step: 4 | 3
+//! Counts from 1: one worker fewer than asked (for --threads 2, one at a time).
 
 fn start_pool(threads: usize) -> Result<SyncSender<Client>> {
     let (waiting_room, clients) = mpsc::sync_channel::<Client>(WAITING_ROOM);
