@@ -382,8 +382,9 @@ impl Drop for Running {
         // A contained child's group may outlive the child: end it anyway.
         // The group's id cannot be taken by another group while a member
         // of this one is alive, and with none left the kill finds nothing.
-        #[cfg(unix)]
+        // (Elsewhere there is no group: the kill below ends the child only.)
         if self.contained {
+            #[cfg(unix)]
             kill_group(self.child.id());
         }
         if self.reaped {

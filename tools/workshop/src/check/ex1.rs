@@ -132,7 +132,21 @@ fn starts(ctx: &Ctx) -> Checked {
     });
     let first = Learner::start(ctx, &["127.0.0.1:0"])?;
     let second = Learner::start_as(ctx, &["127.0.0.1:0"], &format!("{}（第二个）", ctx.label()))?;
-    let addr = first.address()?;
+    // Both were asked for port 0; if either finds its port taken, it
+    // chose a port of its own (the other copy, or anything else, holds it).
+    let in_use = |learner: &Learner| {
+        learner
+            .stderr()
+            .iter()
+            .any(|l| l.contains("已被占用") || l.contains("in use"))
+    };
+    let addr = first.address().map_err(|stop| {
+        if in_use(&first) {
+            stop.mistake(&FIXED_PORT)
+        } else {
+            stop
+        }
+    })?;
     listens_where_asked(ctx, addr)?;
     match second.address() {
         Ok(other) if other.port() != addr.port() => listens_where_asked(ctx, other)?,
