@@ -138,17 +138,26 @@ impl HostPort {
 // ANCHOR: lan_addresses
 /// For a server listening on every interface (`0.0.0.0` or `[::]`): the
 /// addresses by which other computers can reach it, with the name of the
-/// network interface each belongs to. Loopback is left out (other computers
-/// cannot use it), and so are IPv6 link-local addresses (they need a `%`
-/// scope, which these programs do not take). Listening on `0.0.0.0` means
-/// IPv4 only; on `[::]`, IPv6 only, which is what Windows does by default.
-pub fn lan_addresses(bound: SocketAddr) -> std::io::Result<Vec<(String, SocketAddr)>> {
+/// network interface each belongs to (as the system names it, unescaped).
+///
+/// Left out: interfaces that are not up (a Wi-Fi card that is off, a cable
+/// unplugged, a virtual bridge with nothing on it: their addresses reach
+/// nobody), loopback (other computers cannot use it), and IPv6 link-local
+/// addresses (they need a `%` scope, which these programs do not take).
+/// `families` says which address families the socket accepts.
+pub fn lan_addresses(port: u16, families: Families) -> std::io::Result<Vec<(String, SocketAddr)>> {
     let mut found = Vec::new();
     for interface in if_addrs::get_if_addrs()? {
         let ip = interface.ip();
-        let same_family = ip.is_ipv4() == bound.is_ipv4();
-        if same_family && !interface.is_loopback() && !is_v6_link_local(ip) {
-            found.push((interface.name, SocketAddr::new(ip, bound.port())));
+        let wanted = if ip.is_ipv4() {
+            families.ipv4
+        } else {
+            families.ipv6
+        };
+        let reachable = !interface.is_loopback() && !is_v6_link_local(ip);
+        // 网卡没有启用（没插网线、Wi-Fi 关着……）时，它的地址谁也连不上。
+        if wanted && reachable && interface.is_oper_up() {
+            found.push((interface.name, SocketAddr::new(ip, port)));
         }
     }
     found.sort_by_key(|(_, addr)| *addr);
@@ -157,29 +166,83 @@ pub fn lan_addresses(bound: SocketAddr) -> std::io::Result<Vec<(String, SocketAd
 }
 // ANCHOR_END: lan_addresses
 
+/// Which address families a listening socket accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Families {
+    pub ipv4: bool,
+    pub ipv6: bool,
+}
+
+impl Families {
+    /// What a socket bound to `bound` accepts. `0.0.0.0` is IPv4 only. `[::]`
+    /// is IPv6, and IPv4 too unless the socket is IPv6-only (IPV6_V6ONLY):
+    /// Linux and macOS make std's `[::]` sockets take both by default,
+    /// Windows makes them IPv6-only (Microsoft's documentation:
+    /// <https://learn.microsoft.com/en-us/windows/win32/winsock/dual-stack-sockets>).
+    /// `v6_only` is what the socket itself says.
+    pub fn of(bound: SocketAddr, v6_only: std::io::Result<bool>) -> Families {
+        match bound {
+            SocketAddr::V4(_) => Families {
+                ipv4: true,
+                ipv6: false,
+            },
+            SocketAddr::V6(_) => Families {
+                // 问不出来时按“只接受 IPv6”算：宁可少列一行，也不列出连不上的地址。
+                ipv4: matches!(v6_only, Ok(false)),
+                ipv6: true,
+            },
+        }
+    }
+}
+
 fn is_v6_link_local(ip: IpAddr) -> bool {
     matches!(ip, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80)
 }
 
+/// A listening socket of any kind: std's, mio's or tokio's, TCP or UDP.
+#[cfg(unix)]
+pub trait Listening: std::os::fd::AsFd {}
+#[cfg(unix)]
+impl<T: std::os::fd::AsFd> Listening for T {}
+/// A listening socket of any kind: std's, mio's or tokio's, TCP or UDP.
+#[cfg(windows)]
+pub trait Listening: std::os::windows::io::AsSocket {}
+#[cfg(windows)]
+impl<T: std::os::windows::io::AsSocket> Listening for T {}
+
 /// Prints, after a server's first line, where other computers can reach it,
 /// if it listens on every interface; one line per address, so that a
-/// teacher can read them off the projector.
-pub fn print_lan_addresses(bound: SocketAddr) {
+/// teacher can read them off the projector. The interface names come from
+/// the system, which lets them hold any character, so they are shown
+/// through [`show_text`](crate::show_text).
+pub fn print_lan_addresses(socket: &impl Listening) {
+    let socket = socket2::SockRef::from(socket);
+    let Some(bound) = socket.local_addr().ok().and_then(|addr| addr.as_socket()) else {
+        return;
+    };
     if !bound.ip().is_unspecified() {
         return;
     }
-    match lan_addresses(bound) {
-        Ok(found) if found.is_empty() => crate::say!(
-            "这台电脑除了回环地址没有别的网络地址，其他电脑连不上它：请先连上网络（Wi-Fi 或网线）"
-        ),
-        Ok(found) => {
-            for (interface, addr) in found {
-                crate::say!("其他电脑可以连接：{addr}（网卡 {interface}）");
-            }
-        }
-        Err(e) => crate::say!(
+    let families = Families::of(bound, socket.only_v6());
+    for line in lan_lines(lan_addresses(bound.port(), families)) {
+        crate::say!("{line}");
+    }
+}
+
+fn lan_lines(found: std::io::Result<Vec<(String, SocketAddr)>>) -> Vec<String> {
+    match found {
+        Ok(found) if found.is_empty() => vec![
+            "这台电脑除了回环地址没有别的可用的网络地址，其他电脑连不上它：请先连上网络（Wi-Fi 或网线）".to_string(),
+        ],
+        Ok(found) => found
+            .iter()
+            .map(|(interface, addr)| {
+                format!("其他电脑可以连接：{addr}（网卡 {}）", crate::show_text(interface))
+            })
+            .collect(),
+        Err(e) => vec![format!(
             "无法列出本机的网络地址（{e}）：请用 ipconfig（Windows）、ip addr（Linux）或 ifconfig（macOS）查看"
-        ),
+        )],
     }
 }
 
@@ -210,13 +273,34 @@ mod tests {
 
     #[test]
     fn lan_addresses_leave_out_loopback_and_keep_the_port() {
-        let found = lan_addresses("0.0.0.0:9999".parse().unwrap()).unwrap();
-        for (_, addr) in found {
+        let v4 = Families::of("0.0.0.0:0".parse().unwrap(), Ok(false));
+        for (_, addr) in lan_addresses(9999, v4).unwrap() {
             assert!(addr.is_ipv4() && !addr.ip().is_loopback(), "{addr}");
             assert_eq!(addr.port(), 9999);
         }
         assert!(is_v6_link_local("fe80::1".parse().unwrap()));
         assert!(!is_v6_link_local("2001:db8::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn an_ipv6_socket_takes_ipv4_only_when_it_says_so() {
+        let any6: SocketAddr = "[::]:0".parse().unwrap();
+        let both = Families::of(any6, Ok(false));
+        assert_eq!((both.ipv4, both.ipv6), (true, true));
+        assert!(!Families::of(any6, Ok(true)).ipv4);
+        assert!(!Families::of(any6, Err(std::io::ErrorKind::Other.into())).ipv4);
+        let any4 = Families::of("0.0.0.0:0".parse().unwrap(), Ok(false));
+        assert_eq!((any4.ipv4, any4.ipv6), (true, false));
+    }
+
+    #[test]
+    fn interface_names_are_shown_escaped() {
+        let addr = "192.0.2.1:9999".parse().unwrap();
+        let lines = lan_lines(Ok(vec![("e\u{1b}]0;x\u{7}\u{202e}".to_string(), addr)]));
+        assert_eq!(
+            lines,
+            ["其他电脑可以连接：192.0.2.1:9999（网卡 e\\x1b]0;x\\x07\\u{202e}）"]
+        );
     }
 
     #[test]

@@ -182,15 +182,18 @@ pub fn is_out_of_files(error: &io::Error) -> bool {
 
 /// Ends `main`: prints the error as one line on stderr and returns a failure
 /// code, instead of the `Error: …` debug dump and backtrace hint that
-/// returning `Result` from `main` would give.
+/// returning `Result` from `main` would give. A server's log still waiting
+/// in its queue is written out first ([`log::flush`](crate::log::flush)).
 pub fn report(result: anyhow::Result<()>) -> ExitCode {
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             crate::esay!("错误: {error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    crate::log::flush();
+    code
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@
 //!   [`cli`], the tiny command-line parser behind every `--help`;
 //!   [`errors`], turning an `io::Error` into one Chinese sentence with a fix;
 //!   [`deadline`], one time limit for a whole exchange, not one per read;
-//!   [`show_bytes`], received bytes shown safely on a terminal; [`say!`] and
-//!   [`esay!`], `println!`/`eprintln!` that cannot panic.
+//!   [`show`], the one rule for showing what others control (received
+//!   bytes, names) safely on a terminal; [`say!`] and [`esay!`],
+//!   `println!`/`eprintln!` that cannot panic, and [`log`], which lets a
+//!   server's log wait in a queue instead of the server waiting for the log.
 //! - **Not here**: any socket call. Each chapter's `main.rs` binds, accepts,
 //!   connects, reads, writes and closes itself, even where that repeats
 //!   another chapter's lines, so that every file reads alone beside its
@@ -23,32 +25,44 @@ pub mod addr;
 pub mod cli;
 pub mod deadline;
 pub mod errors;
+pub mod log;
+pub mod show;
 
-/// `println!` for the programs' output, except that a line which cannot be
-/// written is dropped instead of panicking.
+pub use show::{show_bytes, show_text};
+
+/// `println!` for the programs' output, except that it never panics and,
+/// in a server, never waits for the terminal.
 ///
-/// `println!` panics when stdout has gone away: a server piped into `head`,
-/// a closed terminal. A server must keep answering its clients even when
-/// nobody reads its log, so every program prints through `say!`.
+/// `println!` panics when stdout has gone away (a server piped into `head`,
+/// a closed terminal), and waits when nobody reads it (a paused terminal, a
+/// full pipe). A server must keep answering its clients in both cases, so
+/// every program prints through `say!`: a line that cannot be written is
+/// dropped, and once a server has called [`log::write_in_background`], a
+/// line waits in a bounded queue while a thread of its own writes it out.
 #[macro_export]
 macro_rules! say {
-    ($($line:tt)*) => {{
-        use ::std::io::Write as _;
-        let _ = ::std::writeln!(::std::io::stdout(), $($line)*);
-    }};
+    () => {
+        $crate::log::line($crate::log::Stream::Out, ::std::format_args!(""))
+    };
+    ($($line:tt)+) => {
+        $crate::log::line($crate::log::Stream::Out, ::std::format_args!($($line)+))
+    };
 }
 
 /// `eprintln!` the same way as [`say!`]: for the error log on stderr.
 #[macro_export]
 macro_rules! esay {
-    ($($line:tt)*) => {{
-        use ::std::io::Write as _;
-        let _ = ::std::writeln!(::std::io::stderr(), $($line)*);
-    }};
+    () => {
+        $crate::log::line($crate::log::Stream::Err, ::std::format_args!(""))
+    };
+    ($($line:tt)+) => {
+        $crate::log::line($crate::log::Stream::Err, ::std::format_args!($($line)+))
+    };
 }
 
 use std::io;
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// 原文中的服务器地址 `('localhost', 9999)`。
 pub const DEFAULT_ADDR: &str = "localhost:9999";
@@ -81,78 +95,90 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// just as the server got to it.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Shows received bytes as text the way Python's `data.decode()` would, except
-/// that invalid UTF-8 becomes `�` instead of raising `UnicodeDecodeError`, and
-/// characters that would act on the terminal instead of showing are escaped:
-/// the bytes come from whoever connected, and printed raw they could repaint
-/// the learner's screen or forge log lines.
-///
-/// - line breaks as `\n` and `\r`: a received line break printed raw would
-///   start a new log line that the sender wrote, `收到来自 …` included;
-/// - other control characters except tabs: `\x1b`;
-/// - bidirectional controls (U+202E turns the rest of a line around), line
-///   and paragraph separators, and zero-width characters: `\u{202e}`.
-pub fn show_bytes(data: &[u8]) -> String {
-    let text = String::from_utf8_lossy(data);
-    let mut shown = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => shown += "\\n",
-            '\r' => shown += "\\r",
-            '\t' => shown.push(c),
-            _ if c.is_control() => shown += &format!("\\x{:02x}", u32::from(c)),
-            _ if is_invisible_format(c) => shown += &format!("\\u{{{:04x}}}", u32::from(c)),
-            _ => shown.push(c),
-        }
-    }
-    shown
-}
-
-/// Characters that change how the text around them is shown without being
-/// seen themselves.
-fn is_invisible_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061c}'                       // Arabic letter mark
-            | '\u{200b}'..='\u{200f}'     // zero-width space/joiners, LRM, RLM
-            | '\u{2028}' | '\u{2029}'     // line and paragraph separators
-            | '\u{202a}'..='\u{202e}'     // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2064}'     // word joiner, invisible operators
-            | '\u{2066}'..='\u{2069}'     // bidi isolates
-            | '\u{feff}' // zero-width no-break space (BOM)
-    )
-}
-
 /// What a server does when `accept` fails: log it and wait for the next client.
 ///
 /// Most such errors concern one client (it gave up while queued). Running
 /// out of file descriptors does not: `accept` then fails again at once, so
 /// without a pause the loop would spin at full CPU printing the same line.
 pub fn accept_failed(error: &io::Error) {
-    esay!("接受连接时出错: {}", errors::peer(error));
+    log_accept_error(error);
     if errors::is_out_of_files(error) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
+/// Logs a failed `accept`. Running out of file descriptors lasts until a
+/// connection closes and fails every `accept` meanwhile: that is logged at
+/// most once per second, each line saying how many more failures there were
+/// since the one before, so the log shows the shortage without drowning in it.
+pub fn log_accept_error(error: &io::Error) {
+    if !errors::is_out_of_files(error) {
+        esay!("接受连接时出错: {}", errors::peer(error));
+        return;
+    }
+    static OUT_OF_FILES: Mutex<Throttle> = Mutex::new(Throttle::new(Duration::from_secs(1)));
+    let allowed = OUT_OF_FILES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .allow(Instant::now());
+    match allowed {
+        None => {}
+        Some(0) => esay!("接受连接时出错: {}", errors::peer(error)),
+        Some(more) => esay!(
+            "接受连接时出错: {}（上一行之后又出现 {more} 次，每秒最多记一行）",
+            errors::peer(error)
+        ),
+    }
+}
+
+/// At most one line per `period`; the lines held back are counted.
+#[derive(Debug)]
+pub struct Throttle {
+    period: Duration,
+    last: Option<Instant>,
+    held_back: u64,
+}
+
+impl Throttle {
+    pub const fn new(period: Duration) -> Throttle {
+        Throttle {
+            period,
+            last: None,
+            held_back: 0,
+        }
+    }
+
+    /// `Some(n)` if a line may be written at `now`, `n` being how many were
+    /// held back since the last one; `None` (and counted) if not yet.
+    pub fn allow(&mut self, now: Instant) -> Option<u64> {
+        let due = self
+            .last
+            .is_none_or(|last| now.saturating_duration_since(last) >= self.period);
+        if due {
+            self.last = Some(now);
+            Some(std::mem::take(&mut self.held_back))
+        } else {
+            self.held_back += 1;
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::show_bytes;
+    use super::*;
 
     #[test]
-    fn received_bytes_are_shown_safely() {
-        assert_eq!(show_bytes("你好，服务器！".as_bytes()), "你好，服务器！");
-        assert_eq!(show_bytes(b"a\xffb"), "a\u{fffd}b");
-        assert_eq!(show_bytes(b"line\r\n\tnext"), "line\\r\\n\tnext");
-        assert_eq!(show_bytes(b"ok\rforged"), "ok\\rforged");
-        // A line break cannot start a log line of the sender's making.
-        let forged = "hi\n收到来自 203.0.113.9:4444 的数据: 假的".as_bytes();
-        assert!(!show_bytes(forged).contains('\n'));
-        assert_eq!(show_bytes(b"\x1b[2Jgone\x07\x7f"), "\\x1b[2Jgone\\x07\\x7f");
-        let tricks = "a\u{202e}b\u{2028}c\u{2066}d\u{200b}e\u{feff}";
-        assert_eq!(
-            show_bytes(tricks.as_bytes()),
-            "a\\u{202e}b\\u{2028}c\\u{2066}d\\u{200b}e\\u{feff}"
-        );
+    fn a_throttle_lets_one_line_a_period_through_and_counts_the_rest() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut throttle = Throttle::new(Duration::from_secs(1));
+        assert_eq!(throttle.allow(at(0)), Some(0));
+        for ms in (100..1000).step_by(100) {
+            assert_eq!(throttle.allow(at(ms)), None);
+        }
+        assert_eq!(throttle.allow(at(1000)), Some(9));
+        assert_eq!(throttle.allow(at(1500)), None);
+        assert_eq!(throttle.allow(at(5000)), Some(1));
     }
 }

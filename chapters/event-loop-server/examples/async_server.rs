@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use common::cli::{Args, Usage};
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -104,7 +104,12 @@ async fn accept_loop(args: &Args, max_connections: usize) -> Result<()> {
         .map_err(|e| errors::bind(server_address, &e))?;
     server_socket.set_nonblocking(true)?;
     let server_socket = TcpListener::from_std(server_socket)?;
+    // 日志交给一个单独的线程去写：终端被暂停（Ctrl-S，或在 Windows 控制台里选中了文字）、输出接到
+    // 没人读的管道时，print 会卡住整个运行时；这里服务器照常服务，写不完的日志计数后丢弃。
+    common::log::write_in_background();
     say!("等待客户端连接... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(&server_socket);
 
     // 每个连接拿一个名额，连接结束时还回来。
     let slots = Arc::new(Semaphore::new(max_connections));
@@ -135,7 +140,8 @@ async fn accept_loop(args: &Args, max_connections: usize) -> Result<()> {
                 });
             }
             Err(e) => {
-                esay!("接受连接时出错: {}", errors::peer(&e));
+                // 文件描述符用完时每秒最多记一行，带上这期间又失败了几次。
+                common::log_accept_error(&e);
                 // 文件描述符用完之类的错误会马上再来：歇一下，已连上的客户端照常服务。
                 if !one_client(&e) {
                     sleep(ACCEPT_REST).await;

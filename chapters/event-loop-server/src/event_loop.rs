@@ -100,6 +100,11 @@ impl EventLoop {
         self.listener.local_addr()
     }
 
+    /// The listening socket, for the lines that say where others can reach it.
+    pub fn listener(&self) -> &TcpListener {
+        &self.listener
+    }
+
     // ANCHOR: event_loop
     /// Runs forever; returns only if waiting for events fails, which would
     /// leave the server deaf.
@@ -212,7 +217,8 @@ impl EventLoop {
         if error.kind() == ErrorKind::Interrupted {
             return; // 被信号打断，再 accept 一次就是了。
         }
-        esay!("接受连接时出错: {}", errors::peer(error));
+        // 文件描述符用完时每秒最多记一行，带上这期间又失败了几次。
+        common::log_accept_error(error);
         let one_client = matches!(
             error.kind(),
             ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset

@@ -100,10 +100,13 @@ fn serve(args: &Args) -> Result<()> {
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, &e))?;
     let event_loop = EventLoop::new(server_socket, max_connections)?;
+    // 日志交给一个单独的线程去写：终端被暂停（Ctrl-S，或在 Windows 控制台里选中了文字）、输出接到
+    // 没人读的管道时，print 会卡住整个事件循环；这里服务器照常服务，写不完的日志计数后丢弃。
+    common::log::write_in_background();
     // 事件循环准备好了才打印地址：客户端和测试把第一行当作“可以连了”。
-    // say! 就是 println!，只是 stdout 被关掉时不会 panic。
+    // say! 就是 println!，只是不会 panic，也不会等终端：事件循环里的任何一步都不许等待。
     say!("等待客户端连接... {}", event_loop.local_addr()?);
     // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
-    addr::print_lan_addresses(event_loop.local_addr()?);
+    addr::print_lan_addresses(event_loop.listener());
     event_loop.run()
 }

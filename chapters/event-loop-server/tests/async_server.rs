@@ -96,9 +96,9 @@ fn at_the_cap_newcomers_wait_and_the_cap_is_logged_once() {
 
 #[cfg(unix)]
 #[test]
-fn running_out_of_file_descriptors_is_logged_without_spinning() {
+fn running_out_of_file_descriptors_is_logged_once_a_second_with_a_count() {
     if let Some(server) = server() {
-        shared::running_out_of_file_descriptors_is_logged_without_spinning(&server);
+        shared::running_out_of_file_descriptors_is_logged_once_a_second_with_a_count(&server);
     }
 }
 

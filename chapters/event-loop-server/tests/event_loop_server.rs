@@ -73,8 +73,8 @@ fn at_the_cap_newcomers_wait_and_the_cap_is_logged_once() {
 
 #[cfg(unix)]
 #[test]
-fn running_out_of_file_descriptors_is_logged_without_spinning() {
-    shared::running_out_of_file_descriptors_is_logged_without_spinning(server());
+fn running_out_of_file_descriptors_is_logged_once_a_second_with_a_count() {
+    shared::running_out_of_file_descriptors_is_logged_once_a_second_with_a_count(server());
 }
 
 #[test]

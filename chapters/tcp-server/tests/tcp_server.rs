@@ -170,6 +170,28 @@ fn terminal_escape_sequences_from_a_client_are_shown_escaped() {
     assert!(!line.contains('\x1b'), "{line:?}");
 }
 
+/// Issue 21, finding 2: a report with a sentence hidden in tag characters
+/// (and the other invisible characters the old hand-picked list missed)
+/// reached the log raw. On the old code this failed.
+#[test]
+fn text_hidden_in_invisible_characters_is_shown_escaped() {
+    let server = start();
+    let hidden: String = "rm"
+        .chars()
+        .map(|c| char::from_u32(0xe0000 + c as u32).unwrap())
+        .collect();
+    let report = format!("小华 完成了练习 1{hidden}\u{ad}\u{180e}\u{3164}\u{fe0f}");
+    let reply = testkit::tcp_exchange(server.addr, report.as_bytes()).unwrap();
+    assert_eq!(reply, "数据已收到".as_bytes());
+    let line = server.process.stdout_line("的数据: ");
+    assert!(
+        line.ends_with(
+            "的数据: 小华 完成了练习 1\\u{e0072}\\u{e006d}\\u{00ad}\\u{180e}\\u{3164}\\u{fe0f}"
+        ),
+        "{line:?}"
+    );
+}
+
 #[test]
 fn invisible_unicode_that_reorders_or_forges_log_lines_is_shown_escaped() {
     // U+202E turns the rest of the line around, U+2028 is a line break to

@@ -29,7 +29,7 @@ use std::thread;
 use anyhow::Result;
 use common::cli::{Args, Usage};
 use common::deadline::Deadline;
-use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, errors, esay, say, show_bytes};
+use common::{BUFFER_SIZE, IO_TIMEOUT, TCP_REPLY, addr, errors, esay, say, show_bytes};
 
 const USAGE: Usage = Usage {
     program: "spawn_per_connection",
@@ -59,8 +59,13 @@ fn serve(args: &Args) -> Result<()> {
     let server_address = &args.addr;
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, &e))?;
-    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    // 日志交给一个单独的线程去写：终端被暂停（Ctrl-S，或在 Windows 控制台里选中了文字）、输出接到
+    // 没人读的管道时，原文的 print 会卡住整个服务器；这里服务器照常服务，写不完的日志计数后丢弃。
+    common::log::write_in_background();
+    // say! 就是 println!，只是不会 panic，也不会等终端；esay! 对应 eprintln!。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
+    // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
+    addr::print_lan_addresses(&server_socket);
 
     // ANCHOR: spawn
     loop {

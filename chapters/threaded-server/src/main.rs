@@ -85,11 +85,14 @@ fn serve(args: &Args) -> Result<()> {
     // 接收端只留在工作线程手里：万一它们全都退出了，下面的 send 会失败，服务器能说出来。
     drop(clients);
     // ANCHOR_END: pool
+    // 日志交给一个单独的线程去写：终端被暂停（Ctrl-S，或在 Windows 控制台里选中了文字）、输出接到
+    // 没人读的管道时，原文的 print 会卡住整个服务器；这里服务器照常服务，写不完的日志计数后丢弃。
+    common::log::write_in_background();
     // 工作线程都创建好了才打印地址：客户端和测试把第一行当作“可以连了”，
-    // 创建线程失败的错误也不该出现在地址之后。say! 就是 println!，只是 stdout 被关掉时不会 panic。
+    // 创建线程失败的错误也不该出现在地址之后。say! 就是 println!，只是不会 panic，也不会等终端。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
     // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
-    addr::print_lan_addresses(server_socket.local_addr()?);
+    addr::print_lan_addresses(&server_socket);
 
     // ANCHOR: accept_loop
     loop {

@@ -127,9 +127,10 @@ fn plain_name(presented: &str) -> String {
         .unwrap_or(presented);
     let inner = inner.trim_matches('"');
     // webpki writes an IPv6 name unshortened (`0::1`); std's IpAddr prints `::1`.
+    // A name comes from the server's certificate, which anyone can make: shown escaped.
     match inner.parse::<std::net::IpAddr>() {
         Ok(ip) => ip.to_string(),
-        Err(_) => inner.to_string(),
+        Err(_) => common::show_text(inner),
     }
 }
 
@@ -171,5 +172,8 @@ mod tests {
         assert_eq!(plain_name("DnsName(\"localhost\")"), "localhost");
         assert_eq!(plain_name("IpAddress(127.0.0.1)"), "127.0.0.1");
         assert_eq!(plain_name("IpAddress(0::1)"), "::1");
+        // A hostile server's certificate cannot reach the terminal raw.
+        let hidden = "DnsName(\"a\u{202e}b\u{e0041}\")";
+        assert_eq!(plain_name(hidden), "a\\u{202e}b\\u{e0041}");
     }
 }

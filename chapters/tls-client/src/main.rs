@@ -153,10 +153,18 @@ fn client_config(roots: RootCertStore) -> Result<Arc<ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // 安全默认值：TLS 1.3 和 1.2。rustls 的证书验证是默认的、唯一的路径；
     // 本程序故意不提供“跳过验证”的开关：不验证证书，加密连接的另一头可能是任何人。
-    let config = ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
+    // ANCHOR: key_log
+    // 设置了环境变量 SSLKEYLOGFILE 的话，rustls 把每次会话的密钥写进那个文件（NSS 格式），
+    // Wireshark 有了它就能解密抓到的这次通信（见“用 Wireshark 看”）。没设置时什么也不写。
+    if let Some(file) = std::env::var_os("SSLKEYLOGFILE").filter(|f| !f.is_empty()) {
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
+        certs::key_log::announce(&file)?;
+    }
+    // ANCHOR_END: key_log
     Ok(Arc::new(config))
 }
 

@@ -193,7 +193,8 @@ fn a_ca_certificate_used_as_the_server_certificate() {
     );
     // The server knows it is its own certificate that is wrong: it says so
     // at start, and again when a client refuses it, with the fix on its side.
-    let warning = server.process.stderr_line("注意：证书");
+    // (Before it, a warning that this one-day certificate expires soon.)
+    let warning = server.process.stderr_line("CA:TRUE");
     assert!(warning.contains("是一张 CA 证书（CA:TRUE）"), "{warning}");
     let log = server.process.stderr_line("TLS 握手失败");
     assert!(log.contains("要改的是服务器的证书，不是客户端"), "{log}");
@@ -313,4 +314,67 @@ fn help_shows_the_ca_option_and_no_way_to_skip_verification() {
         outcome.stdout.contains("没有“跳过验证”的选项"),
         "{outcome:?}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// SSLKEYLOGFILE
+
+/// With `SSLKEYLOGFILE` set, the session's secrets are appended there in
+/// the NSS key log format (what Wireshark reads), and one line says so and
+/// what the file means. Unset, nothing is written and nothing is said.
+#[test]
+fn sslkeylogfile_gets_the_secrets_only_when_set() {
+    use std::ffi::OsStr;
+    let dir = TempDir::new("tls-client-key-log");
+    let Some(server) = tls_server(&dir, &[]) else {
+        return;
+    };
+    let ca = dir.file("server.crt");
+    let keys = dir.file("keys.txt");
+    let args = [server.arg(), "--ca".into(), ca];
+    let env = [("SSLKEYLOGFILE", OsStr::new(&keys))];
+    let logged: Outcome = testkit::Process::start_with_env(CLIENT, &args, None, &env).finish();
+    assert_replied(&logged);
+    assert_eq!(logged.stderr.lines().count(), 1, "{logged:?}");
+    assert!(logged.stderr.contains(&keys), "{logged:?}");
+    assert!(
+        logged.stderr.contains("任何抓到这次通信的人都能解密"),
+        "{logged:?}"
+    );
+    let secrets = std::fs::read_to_string(&keys).unwrap();
+    for label in [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET ",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET ",
+        "CLIENT_TRAFFIC_SECRET_0 ",
+        "SERVER_TRAFFIC_SECRET_0 ",
+    ] {
+        assert!(secrets.contains(label), "{label} missing:\n{secrets}");
+    }
+    #[cfg(unix)]
+    {
+        // rustls creates it readable by its owner only: it holds the keys.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+    std::fs::remove_file(&keys).unwrap();
+
+    let plain = run(CLIENT, &args);
+    assert_replied(&plain);
+    assert!(plain.stderr.is_empty(), "{plain:?}");
+    assert!(!std::path::Path::new(&keys).exists());
+}
+
+#[test]
+fn an_sslkeylogfile_that_cannot_be_written_is_one_clear_line() {
+    use std::ffi::OsStr;
+    let dir = TempDir::new("tls-client-key-log-missing");
+    let (ca, _) = write_pair(&dir, "ca", names(&["localhost"]));
+    let keys = dir.file("no-such-folder/keys.txt");
+    let env = [("SSLKEYLOGFILE", OsStr::new(&keys))];
+    let args = ["127.0.0.1:1", "--ca", &ca];
+    let outcome: Outcome = testkit::Process::start_with_env(CLIENT, &args, None, &env).finish();
+    let line = one_line_failure(&outcome);
+    assert!(line.contains("无法写入 SSLKEYLOGFILE"), "{line}");
+    assert!(line.contains("no-such-folder"), "{line}");
 }

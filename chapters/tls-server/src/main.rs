@@ -64,10 +64,13 @@ fn serve(args: &Args) -> Result<()> {
     let server_socket = TcpListener::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, &e))?;
     let local_addr = server_socket.local_addr()?;
-    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    // 日志交给一个单独的线程去写：终端被暂停（Ctrl-S，或在 Windows 控制台里选中了文字）、输出接到
+    // 没人读的管道时，原文的 print 会卡住整个服务器；这里服务器照常服务，写不完的日志计数后丢弃。
+    common::log::write_in_background();
+    // say! 就是 println!，只是不会 panic，也不会等终端；esay! 对应 eprintln!。
     say!("等待 TLS 客户端连接... {local_addr}");
     // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
-    addr::print_lan_addresses(local_addr);
+    addr::print_lan_addresses(&server_socket);
     // 用的是哪一对文件（刚生成的话，客户端怎样信任它）；证书有问题时提醒。
     certs::print_notes(
         &context.files,

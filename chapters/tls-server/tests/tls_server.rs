@@ -443,3 +443,31 @@ fn help_names_the_files_and_the_options() {
         assert!(outcome.stdout.contains(needle), "{needle}: {outcome:?}");
     }
 }
+
+/// With `SSLKEYLOGFILE` set, tls-server appends each session's secrets to
+/// that file (NSS key log format) and says once, at start, what the file
+/// means; unset, it writes and says nothing of the kind.
+#[test]
+fn sslkeylogfile_gets_the_secrets_only_when_set() {
+    let dir = TempDir::new("tls-server-key-log");
+    let keys = dir.join("keys.txt");
+    let env = [("SSLKEYLOGFILE", keys.as_os_str())];
+    let server = Server::start_with_env(SERVER, &["127.0.0.1:0"], Some(dir.path()), &env);
+    let said = server.process.stderr_line("SSLKEYLOGFILE");
+    assert!(said.contains("任何抓到这次通信的人都能解密"), "{said}");
+    assert_serves(&server, &dir.join("server.crt"));
+    let secrets = std::fs::read_to_string(&keys).unwrap();
+    assert!(secrets.contains("SERVER_TRAFFIC_SECRET_0 "), "{secrets}");
+    assert!(secrets.contains("CLIENT_TRAFFIC_SECRET_0 "), "{secrets}");
+    drop(server);
+
+    let quiet = TempDir::new("tls-server-no-key-log");
+    let server = start_in(&quiet, &[]);
+    assert_serves(&server, &quiet.join("server.crt"));
+    drop(server);
+    let names: Vec<String> = std::fs::read_dir(quiet.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.starts_with("server.")), "{names:?}");
+}

@@ -48,11 +48,14 @@ fn serve(args: &Args) -> Result<()> {
     // 原文的 SOCK_DUDP 并不存在，应为 SOCK_DGRAM；UdpSocket 就是 SOCK_DGRAM 类型的 Socket。
     let server_socket = UdpSocket::bind(server_address.bind_address()?)
         .map_err(|e| errors::bind(server_address, &e))?;
-    // say! 就是 println!，只是 stdout 被关掉（例如接在 head 后面）时不会 panic；esay! 对应 eprintln!。
+    // 日志交给一个单独的线程去写：终端被暂停（Ctrl-S，或在 Windows 控制台里选中了文字）、输出接到
+    // 没人读的管道时，原文的 print 会卡住整个服务器；这里服务器照常服务，写不完的日志计数后丢弃。
+    common::log::write_in_background();
+    // say! 就是 println!，只是不会 panic，也不会等终端；esay! 对应 eprintln!。
     // 原文这里什么也不打印；打印实际地址，端口写 0 时才知道该连哪里。
     say!("UDP 服务器等待数据... {}", server_socket.local_addr()?);
     // 监听 0.0.0.0 时，接着列出别的电脑能用的地址。
-    addr::print_lan_addresses(server_socket.local_addr()?);
+    addr::print_lan_addresses(&server_socket);
     // ANCHOR_END: bind
 
     // ANCHOR: receive_loop

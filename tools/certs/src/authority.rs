@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::esay;
+use common::show::show_path;
 use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier;
@@ -48,6 +49,6 @@ pub fn is_a_ca_certificate(chain: &[CertificateDer<'static>]) -> bool {
 pub fn warn(cert: &Path) {
     esay!(
         "注意：证书 {} 是一张 CA 证书（CA:TRUE）。Python 和 OpenSSL 的客户端接受它，rustls（包括 tls-client）和浏览器会拒绝（CaUsedAsEndEntity）。要改的是服务器这边的证书：{CA_FIX}",
-        cert.display()
+        show_path(cert)
     );
 }

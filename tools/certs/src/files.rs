@@ -14,6 +14,7 @@
 //! cannot ask for without platform constants, and only someone who can
 //! already write to the learner's folder could exploit it.
 
+use common::show::show_path;
 use std::fmt;
 use std::fs::{self, File, Metadata};
 use std::io::{self, ErrorKind, Read};
@@ -120,7 +121,7 @@ impl FileProblem {
     /// PEM 格式的证书文件`. [`FileProblem::Missing`] usually deserves a
     /// caller's own sentence; this one is generic.
     pub fn explain(&self, what: &str, path: &Path, fix: &str) -> String {
-        let path = path.display();
+        let path = show_path(path);
         match self {
             FileProblem::Missing => format!("找不到{what}文件 {path}：{fix}"),
             FileProblem::NotAFile(kind) => {

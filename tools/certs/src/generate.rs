@@ -44,6 +44,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::files::read_small_file;
 use anyhow::{Result, anyhow, bail};
 use common::esay;
+use common::show::show_path;
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 
 /// A lock that has stood this long belongs to a process that died while
@@ -115,17 +116,17 @@ fn wait_for_other(pair: &Pair, watch: &mut Watch, started: Instant) -> Result<()
         bail!(
             "等了 {} 秒，另一个 tls-server 还没有生成完 {} 和 {}（锁文件 {} 一直在）。如果没有别的 tls-server 在运行，请删掉这个锁文件再启动",
             WAIT_LIMIT.as_secs(),
-            pair.cert.display(),
-            pair.key.display(),
-            pair.lock.display()
+            show_path(&pair.cert),
+            show_path(&pair.key),
+            show_path(&pair.lock)
         );
     }
     if waited > SAY_WAITING_AFTER && !watch.said_waiting {
         watch.said_waiting = true;
         esay!(
             "另一个 tls-server 正在生成 {} 和 {}，等它生成完（最多 {} 秒）……",
-            pair.cert.display(),
-            pair.key.display(),
+            show_path(&pair.cert),
+            show_path(&pair.key),
             WAIT_LIMIT.as_secs()
         );
     }
@@ -479,7 +480,7 @@ fn cannot_write(error: &io::Error, pair: &Pair) -> String {
         .filter(|parent| !parent.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-    let folder = folder.display();
+    let folder = show_path(&folder);
     let why = match error.kind() {
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
             "磁盘已满（或用完了磁盘配额）。请删掉一些不用的文件，腾出一点空间（这两个文件只要几 KB），再启动 tls-server".to_string()
@@ -494,8 +495,8 @@ fn cannot_write(error: &io::Error, pair: &Pair) -> String {
     };
     format!(
         "无法生成证书 {} 和私钥 {}：{why}",
-        pair.cert.display(),
-        pair.key.display()
+        show_path(&pair.cert),
+        show_path(&pair.key)
     )
 }
 

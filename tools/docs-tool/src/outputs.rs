@@ -28,11 +28,20 @@
 //! | `NAME: COMMAND`       | starts a background process (a server), waits for the address at the end of its first line |
 //! | `run: COMMAND`        | runs a command to its end (a client the shown server talks to) |
 //! | `stop: NAME`          | ends a background process (its port stays the same for later commands) |
+//! | `wait: NAME`          | waits for a background process to exit by itself (`--exit-after`), so the files it writes are whole |
 //! | `exit: N`             | the shown command must exit with N                           |
 //! | `cwd: /home/me/x`     | the folder the page pretends to run in (the run's own temp folder is shown as it) |
 //! | `order: any`          | the lines may come in any order (several clients at once)   |
 //! | `and: COMMAND`        | another shown command, run after the first; its output follows (a block showing two tries) |
 //! | `skip: N`             | the first N lines are not shown (a server's address line, when the block shows only what came after) |
+//!
+//! A command may start with environment variables, as in a Unix shell:
+//! `SSLKEYLOGFILE=keys.txt cargo run -p tls-client -- …` runs tls-client
+//! with `SSLKEYLOGFILE` set (the page gives the PowerShell form beside it).
+//!
+//! tshark, run as root (as CI runs), first warns `Running as user "root"
+//! and group "root". This could be dangerous.` on stderr. A learner does not
+//! run it as root and never sees that line, so it is left out of the output.
 //!
 //! Ports: a background command's port (`localhost:9999`, or `9999` for the
 //! article's Python programs) is replaced by 0, so the system picks a free
@@ -102,10 +111,14 @@ pub enum Step {
     Start { name: String, command: String },
     Run(String),
     Stop(String),
+    Wait(String),
 }
 
+/// What tshark says first when run as root; see the module's notes.
+const TSHARK_AS_ROOT: &str = r#"Running as user "root" and group "root". This could be dangerous."#;
+
 /// Keys that are not process names.
-const KEYS: [&str; 7] = ["run", "stop", "exit", "cwd", "order", "and", "skip"];
+const KEYS: [&str; 8] = ["run", "stop", "wait", "exit", "cwd", "order", "and", "skip"];
 
 /// Reads a marker's text (the inside of `<!-- … -->`). `None`: not an
 /// output marker; `Some(Err)`: one that says something this cannot do.
@@ -138,6 +151,7 @@ fn parse_lines(text: &str) -> Result<Annotation, String> {
         match key {
             "run" => session.steps.push(Step::Run(value.to_string())),
             "stop" => session.steps.push(Step::Stop(value.to_string())),
+            "wait" => session.steps.push(Step::Wait(value.to_string())),
             "exit" => {
                 let code = value
                     .parse()
@@ -179,10 +193,17 @@ fn parse_lines(text: &str) -> Result<Annotation, String> {
         }
     }
     for step in &session.steps {
-        if let Step::Stop(name) = step
+        if let Step::Stop(name) | Step::Wait(name) = step
             && !started.contains(&name.as_str())
         {
-            return Err(format!("`stop: {name}`: no process is started as `{name}`"));
+            let key = if matches!(step, Step::Stop(_)) {
+                "stop"
+            } else {
+                "wait"
+            };
+            return Err(format!(
+                "`{key}: {name}`: no process is started as `{name}`"
+            ));
         }
     }
     session.shown = if started.contains(&first) {
@@ -378,6 +399,8 @@ impl Runner<'_> {
             .flatten();
         let mut ports = Ports::default();
         let mut background: Vec<Background> = Vec::new();
+        // What the processes waited for printed, by name (stdout, then stderr).
+        let mut ended: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for step in &session.steps {
             match step {
                 Step::Start { name, command } => {
@@ -390,10 +413,24 @@ impl Runner<'_> {
                         .map_err(|e| Stop::Fail(format!("`run: {command}`: {e:?}")))?;
                 }
                 Step::Stop(name) => background.retain(|b| &b.name != name),
+                Step::Wait(name) => {
+                    let Some(at) = background.iter().position(|b| &b.name == name) else {
+                        continue; // 已经 stop 了
+                    };
+                    let process = background.remove(at);
+                    let finished = process.running.wait(self.patience).map_err(|e| {
+                        Stop::Fail(format!("`wait: {name}`: it did not exit by itself: {e:?}"))
+                    })?;
+                    let lines = [process.seen, finished.stdout, finished.stderr].concat();
+                    ended.insert(name.clone(), lines);
+                }
             }
         }
         let mut lines = match &session.shown {
             Shown::Command(command) => self.shown_command(command, session.exit, &ports, dir)?,
+            Shown::Process(name) if ended.contains_key(name) => {
+                ended.remove(name).unwrap_or_default()
+            }
             Shown::Process(name) => {
                 let process = background
                     .iter_mut()
@@ -431,7 +468,11 @@ impl Runner<'_> {
         let finished = running
             .wait(self.patience)
             .map_err(|e| Stop::Fail(format!("`{command}` did not finish: {e:?}")))?;
-        let lines = [finished.stdout, finished.stderr].concat();
+        let lines: Vec<String> = [finished.stdout, finished.stderr]
+            .concat()
+            .into_iter()
+            .filter(|line| line != TSHARK_AS_ROOT)
+            .collect();
         if let Some(expected) = exit
             && finished.status.code() != Some(expected)
         {
@@ -589,10 +630,12 @@ impl Runner<'_> {
                 None => word.clone(),
             })
             .collect();
-        let (program, args) = self.program(&words)?;
+        let (env, words) = environment(&words);
+        let (program, args) = self.program(words)?;
         let args: Vec<String> = args.iter().map(|a| self.repo_path(a)).collect();
         let mut process = Command::new(&program);
         process
+            .envs(env)
             .args(&args)
             .current_dir(dir)
             // The article's Python programs must not write __pycache__ into the repository.
@@ -685,6 +728,26 @@ impl Runner<'_> {
         }
         line
     }
+}
+
+/// The `NAME=value` words a command starts with, as a Unix shell reads
+/// them (environment variables for that one command), and the rest.
+fn environment(words: &[String]) -> (Vec<(String, String)>, &[String]) {
+    let is_assignment = |word: &String| {
+        word.split_once('=').is_some_and(|(name, _)| {
+            name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
+    };
+    let count = words.iter().take_while(|w| is_assignment(w)).count();
+    let env = words[..count]
+        .iter()
+        .filter_map(|w| w.split_once('='))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    (env, &words[count..])
 }
 
 // ---------------------------------------------------------------------------
@@ -903,6 +966,7 @@ mod tests {
             ("output: x\n  Server: y", "neither a key"),
             ("output: x\n  exit: one", "not a number"),
             ("output: x\n  stop: server", "no process is started"),
+            ("output: x\n  wait: server", "no process is started"),
             ("output: x\n  a: b\n  a: c", "started twice"),
             ("output: x\n  order: sorted", "only order"),
         ] {
@@ -937,5 +1001,34 @@ mod tests {
         let parsed = markdown::parse("```text\na\n```\n\n```sh\nb\n```\n\n```console\nc\n```\n");
         let kinds: Vec<bool> = parsed.fences.iter().map(is_output_block).collect();
         assert_eq!(kinds, [true, false, true]);
+    }
+
+    #[test]
+    fn leading_assignments_are_the_commands_environment() {
+        let words: Vec<String> = ["SSLKEYLOGFILE=keys.txt", "A_1=", "cargo", "X=y"]
+            .map(String::from)
+            .to_vec();
+        let (env, rest) = environment(&words);
+        assert_eq!(
+            env,
+            [
+                ("SSLKEYLOGFILE".to_string(), "keys.txt".to_string()),
+                ("A_1".to_string(), String::new())
+            ]
+        );
+        assert_eq!(rest, ["cargo", "X=y"]);
+        let plain: Vec<String> = vec!["tshark".into(), "-o".into(), "a=b".into()];
+        assert_eq!(environment(&plain).1.len(), 3);
+    }
+
+    #[test]
+    fn wait_names_a_started_process() {
+        let session = parse_annotation(
+            "output: tshark -r x.pcap\n  tap: cargo run -p wiretap -- 127.0.0.1:9998 127.0.0.1:9999\n  wait: tap",
+        );
+        let Some(Ok(Annotation::Run(session))) = session else {
+            panic!("{session:?}");
+        };
+        assert_eq!(session.steps[1], Step::Wait("tap".into()));
     }
 }

@@ -53,6 +53,12 @@ const EXEMPTION: &str = "unix-only:";
 pub fn unix_only(command: &str) -> Option<(&'static str, &'static str)> {
     // A comment after `#` explains; it is not part of the command.
     let command = command.split(" #").next().unwrap_or(command).trim();
+    if sets_a_variable_first(command) {
+        return Some((
+            "NAME=value command",
+            "PowerShell 里先 $env:NAME=\"value\"，再运行命令",
+        ));
+    }
     let padded = format!(" {command} ");
     UNIX_ONLY.iter().copied().find(|(word, _)| {
         if word.ends_with(' ') {
@@ -66,6 +72,20 @@ pub fn unix_only(command: &str) -> Option<(&'static str, &'static str)> {
             command.contains(word)
         }
     })
+}
+
+/// `SSLKEYLOGFILE=keys.txt cargo run …`: a variable set for one command,
+/// which only a Unix shell understands.
+fn sets_a_variable_first(command: &str) -> bool {
+    let Some((first, rest)) = command.split_once(' ') else {
+        return false;
+    };
+    let name = first.split_once('=').map_or("", |(name, _)| name);
+    !rest.trim().is_empty()
+        && name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Checks one page; returns its problems, the Unix-only commands it found
@@ -210,6 +230,8 @@ mod tests {
         assert!(unix_only("cargo run -p peer -- silent localhost:9999").is_none());
         assert!(unix_only("cargo run -p tcp-client # nc 也行").is_none());
         assert!(unix_only("cargo run -p peer -- send localhost:9999 好 --times 400").is_none());
+        assert!(unix_only("SSLKEYLOGFILE=keys.txt cargo run -p tls-client").is_some());
+        assert!(unix_only("tshark -r tls.pcap -o tls.keylog_file:keys.txt").is_none());
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn reply(args: &Args) -> Result<()> {
     let listener =
         TcpListener::bind(args.addr.bind_address()?).map_err(|e| errors::bind(&args.addr, &e))?;
     say!("等待客户端连接... {}", listener.local_addr()?);
-    common::addr::print_lan_addresses(listener.local_addr()?);
+    common::addr::print_lan_addresses(&listener);
     loop {
         match listener.accept() {
             Ok((stream, _)) => {
@@ -215,7 +215,7 @@ pub fn udp_reply(args: &Args) -> Result<()> {
         None => None,
     };
     say!("等待数据报... {}", socket.local_addr()?);
-    common::addr::print_lan_addresses(socket.local_addr()?);
+    common::addr::print_lan_addresses(&socket);
     let started = Instant::now();
     let mut buffer = vec![0; 65_536];
     loop {

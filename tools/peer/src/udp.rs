@@ -44,7 +44,7 @@ pub fn listen(args: &Args) -> Result<()> {
     let local = socket.local_addr()?;
     say!("只收不回，等待数据报... {local}");
     // 监听 0.0.0.0 时，列出其他电脑能用的地址（和各章的服务器一样）。
-    common::addr::print_lan_addresses(local);
+    common::addr::print_lan_addresses(&socket);
     let started = Instant::now();
     let mut buffer = vec![0; MOST_DATAGRAM + 1];
     let mut received = 0;

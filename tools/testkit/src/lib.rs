@@ -11,6 +11,8 @@
 //! failed test) and adds the network helpers the tests share.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic here is a failed test
 
+pub mod unread;
+
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -55,7 +57,19 @@ impl Process {
         args: &[S],
         dir: Option<&Path>,
     ) -> Process {
-        Self::spawn(program, args, dir, None)
+        Self::spawn(program, args, dir, None, &[])
+    }
+
+    /// Like [`Process::start_in`], with environment variables set for it
+    /// (`SSLKEYLOGFILE`, say); a test cannot set them on itself, because the
+    /// tests of one binary share one environment.
+    pub fn start_with_env<S: AsRef<OsStr>>(
+        program: impl AsRef<OsStr>,
+        args: &[S],
+        dir: Option<&Path>,
+        env: &[(&str, &OsStr)],
+    ) -> Process {
+        Self::spawn(program, args, dir, None, env)
     }
 
     /// Starts a process, writes `input` (if any) to its stdin and closes it.
@@ -64,10 +78,12 @@ impl Process {
         args: &[S],
         dir: Option<&Path>,
         input: Option<&[u8]>,
+        env: &[(&str, &OsStr)],
     ) -> Process {
         let name = Path::new(program.as_ref()).display().to_string();
         let mut command = Command::new(program);
         command.args(args);
+        command.envs(env.iter().copied());
         if let Some(dir) = dir {
             command.current_dir(dir);
         }
@@ -175,7 +191,20 @@ impl Server {
         args: &[S],
         dir: Option<&Path>,
     ) -> Server {
-        let process = Process::start_in(program, args, dir);
+        Self::from_process(Process::start_in(program, args, dir))
+    }
+
+    /// Like [`Server::start_in`], with environment variables set for it.
+    pub fn start_with_env<S: AsRef<OsStr>>(
+        program: impl AsRef<OsStr>,
+        args: &[S],
+        dir: Option<&Path>,
+        env: &[(&str, &OsStr)],
+    ) -> Server {
+        Self::from_process(Process::start_with_env(program, args, dir, env))
+    }
+
+    fn from_process(process: Process) -> Server {
         match process.running.address(PATIENCE) {
             Ok(addr) => Server { process, addr },
             Err(e) => {
@@ -248,7 +277,7 @@ pub fn run_with_input<S: AsRef<OsStr>>(
     args: &[S],
     input: &str,
 ) -> Outcome {
-    Process::spawn(program, args, None, Some(input.as_bytes())).finish()
+    Process::spawn(program, args, None, Some(input.as_bytes()), &[]).finish()
 }
 
 /// A folder of its own under the system's temp dir, removed when dropped.

@@ -8,9 +8,10 @@
 //! bytes of each direction ([`Utf8Carry`]), marks them at the end of one
 //! chunk and joins them with the start of the next.
 //!
-//! The text is what `common::show_bytes` shows, one change aside: line breaks
-//! and tabs are written `\n`, `\r`, `\t`, because a real line break would
-//! tear the hex column apart.
+//! The text follows the one escaping rule of `common::show` (line breaks as
+//! `\n`, `\r`; control, format and invisible characters as `\x1b`,
+//! `\u{e0041}`), one change aside: tabs are written `\t` too, because a real
+//! tab would tear the hex column apart.
 
 use common::show_bytes;
 
@@ -235,13 +236,12 @@ fn utf8_length(lead: u8) -> usize {
     }
 }
 
-/// One character as `show_bytes` shows it, with line breaks and tabs escaped.
+/// One character by the one escaping rule (`common::show`), with tabs
+/// escaped too.
 fn show_char(c: char) -> String {
     match c {
-        '\n' => "\\n".to_string(),
-        '\r' => "\\r".to_string(),
         '\t' => "\\t".to_string(),
-        c => show_bytes(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        c => common::show::show_char(c),
     }
 }
 
@@ -342,6 +342,16 @@ mod tests {
     fn whole_text_is_shown_as_text() {
         assert_eq!(texts(&["你好，服务器！".as_bytes()]), ["你好，服务器！"]);
         assert_eq!(texts(&[b"a\nb\r\n\t\x1b"]), ["a\\nb\\r\\n\\t\\x1b"]);
+    }
+
+    /// Issue 21: tag characters (hidden text) were shown raw in the text column.
+    #[test]
+    fn hidden_characters_are_escaped_in_the_text_column() {
+        let hidden = "ok\u{e0068}\u{e0069}\u{180e}\u{ad}";
+        assert_eq!(
+            texts(&[hidden.as_bytes()]),
+            ["ok\\u{e0068}\\u{e0069}\\u{180e}\\u{00ad}"]
+        );
     }
 
     #[test]

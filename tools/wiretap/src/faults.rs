@@ -92,10 +92,10 @@ impl Faults {
     }
 
     /// The drop decisions for one client's datagrams in one direction
-    /// (`stream` tells them apart). Each such stream comes from the seed
-    /// alone, so the server's replies or another client arriving a little
-    /// earlier or later do not change which of this client's datagrams are
-    /// dropped: the same seed and the same datagrams give the same drops.
+    /// (`stream` tells the directions apart). Each client draws from the
+    /// start of its own streams, so the server's replies, or another client
+    /// arriving a little earlier or later, do not change which of this
+    /// client's datagrams are dropped: the same seed gives the same drops.
     pub fn dropper(&self, stream: u64) -> Dropper {
         Dropper {
             random: Random(mix(self.seed ^ mix(stream))),

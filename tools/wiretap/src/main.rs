@@ -12,25 +12,31 @@
 //! cargo run -p tcp-client -- 127.0.0.1:9998                        # 终端 3：客户端连 wiretap
 //! cargo run -p wiretap -- 127.0.0.1:9998 127.0.0.1:9999 --chunk 4  # 把每块拆成 4 字节
 //! cargo run -p wiretap -- 127.0.0.1:9998 127.0.0.1:9999 --udp --drop 0.5
+//! cargo run -p wiretap -- 127.0.0.1:9998 127.0.0.1:9999 --pcap tcp.pcap   # 用 Wireshark 打开
 //! ```
 //!
 //! The modules, one concern each: `tcp` and `udp` relay, `display` turns
 //! bytes into hex and text, `report` prints each event and adds it to the
-//! diagram that `mermaid` writes, `faults` holds what the learner switched
-//! on, `settings` reads the command line.
+//! diagram that `mermaid` writes, `pcap` and `packet` make the capture file,
+//! `files` writes files whole, `own` keeps wiretap from relaying to itself,
+//! `faults` holds what the learner switched on, `settings` reads the
+//! command line.
 
 mod faults;
+mod files;
 mod mermaid;
+mod own;
+mod packet;
+mod pcap;
 mod report;
 mod settings;
 mod tcp;
 mod udp;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use common::cli::{Args, Usage};
 use common::errors;
 
@@ -68,7 +74,7 @@ const USAGE: Usage = Usage {
         ),
         (
             "--seed S",
-            "丢包用的随机种子（非负整数）：同一个种子、同样的数据报，丢的也一样",
+            "丢包用的随机种子（非负整数）：同一个种子，丢的也一样。每个客户端各自从头抽签：丢不丢只看这是它的第几个数据报，和别的客户端谁先到无关",
         ),
         (
             "--reset-after N",
@@ -79,8 +85,12 @@ const USAGE: Usage = Usage {
             "把这一次的往来画成 Mermaid 时序图写进 FILE；FILE 以 .md 结尾时带上 ```mermaid 围栏",
         ),
         (
+            "--pcap FILE",
+            "把转发的数据写成抓包文件 FILE（pcap 格式），用 Wireshark 或 tshark 打开。它是按 wiretap 读写的数据重建的，不是系统真正发出的数据包",
+        ),
+        (
             "--exit-after N",
-            "处理完 N 个连接（UDP：N 个客户端）后退出；不写就一直运行，按 Ctrl-C 结束",
+            "处理完 N 个连接（UDP：N 个客户端）后退出，达到上限被拒绝的不算；不写就一直运行，按 Ctrl-C 结束",
         ),
         (
             "--max-connections N",
@@ -97,6 +107,8 @@ const USAGE: Usage = Usage {
         "一方关闭写方向（FIN），wiretap 也关闭另一边的写方向；一方重置连接（RST），wiretap 也用 RST 重置另一边。",
         "每个连接最长 10 分钟。达到连接上限时，新连接会被关闭，并打印一行说明。",
         "--mermaid 的文件在每个连接结束后（UDP：每个数据报后）整个重写，按 Ctrl-C 时留下的也是完整的图。",
+        "--pcap 的文件每秒（有新数据包时）整个重写一次，退出和按 Ctrl-C 时再写最后一次。",
+        "服务器地址绕回 wiretap 自己（0.0.0.0、::、::ffff:127.0.0.1 这样的写法，或者端口转发）时，wiretap 拒绝转发。",
     ],
     examples: &[
         "wiretap 127.0.0.1:9998 127.0.0.1:9999",
@@ -104,6 +116,7 @@ const USAGE: Usage = Usage {
         "wiretap 127.0.0.1:9998 127.0.0.1:9999 --reset-after 10 --exit-after 1",
         "wiretap 127.0.0.1:9998 127.0.0.1:9999 --udp --drop 0.5 --seed 7",
         "wiretap 127.0.0.1:9998 127.0.0.1:9999 --mermaid tcp.md --exit-after 1",
+        "wiretap 127.0.0.1:9998 127.0.0.1:9999 --pcap tcp.pcap --exit-after 1",
     ],
 };
 
@@ -121,22 +134,12 @@ fn main() -> ExitCode {
 
 fn relay(args: &Args) -> Result<()> {
     let settings = Settings::from_args(args)?;
+    // 日志交给一个单独的线程去写：终端被暂停或输出没人读时，转发照常进行，不会跟着停下。
+    common::log::write_in_background();
     let udp = settings.udp;
     let tap = Arc::new(Tap::new(settings));
+    // Ctrl-C 先等正在写的文件写完，再写最后一次抓包文件，然后退出：不留下写了一半的文件。
+    let on_signal = Arc::clone(&tap);
+    let _ = ctrlc::set_handler(move || on_signal.interrupted());
     if udp { udp::run(tap) } else { tcp::run(tap) }
-}
-
-/// wiretap forwarding to itself would connect to itself, again and again,
-/// until the connection cap; the learner has swapped or repeated an address.
-fn refuse_own_address(listening: SocketAddr, servers: &[SocketAddr]) -> Result<()> {
-    let own = |server: &SocketAddr| {
-        server.port() == listening.port()
-            && (server.ip() == listening.ip() || listening.ip().is_unspecified())
-    };
-    if let Some(server) = servers.iter().find(|server| own(server)) {
-        bail!(
-            "服务器地址 {server} 就是 wiretap 自己监听的地址：wiretap 会转发给自己。请把第二个地址写成真正的服务器，例如 wiretap 127.0.0.1:9998 127.0.0.1:9999"
-        );
-    }
-    Ok(())
 }

@@ -1,10 +1,9 @@
 //! `--mermaid FILE`：把真正发生的往来画成 Mermaid 时序图，Markdown 页面可以直接显示。
 //!
 //! The diagram is rewritten whole after each connection (UDP: each
-//! datagram), to a temporary file in the same folder that is then renamed
-//! over FILE. A rename within one folder replaces the file in one step, so
-//! whoever opens FILE, even after Ctrl-C in the middle of a run, finds the
-//! previous diagram or the new one, never half of one.
+//! datagram), through a temporary file and a rename (`files`): whoever
+//! opens FILE, even after Ctrl-C in the middle of a run, finds the previous
+//! diagram or the new one, never half of one.
 //!
 //! Participants are numbered clients (`客户端 1`, `客户端 2` …) and one
 //! `服务器`, drawn in the middle: the first half of the clients on its
@@ -15,9 +14,8 @@
 //! command draws the same diagram, so one in the docs does not change on
 //! each run.
 
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 /// The most lines a diagram gets; a long run would otherwise grow it (and
 /// the memory holding it) without end, and no page can show it anyway.
@@ -90,7 +88,7 @@ impl Diagram {
         if is_markdown(path) {
             text = format!("```mermaid\n{text}```\n");
         }
-        write_whole(path, text.as_bytes())?;
+        crate::files::write_whole(path, text.as_bytes())?;
         self.changed = false;
         Ok(())
     }
@@ -108,28 +106,6 @@ impl Diagram {
 fn is_markdown(path: &Path) -> bool {
     path.extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown"))
-}
-
-/// Writes `bytes` to `path` whole or not at all: into a temporary file in
-/// the same folder first, then renamed over `path`.
-fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temporary = temporary_beside(path);
-    let written = fs::File::create(&temporary).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    let result = written.and_then(|()| fs::rename(&temporary, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result
-}
-
-fn temporary_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "wiretap".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 /// Makes text safe inside a Mermaid message: `;` and `#` have meanings
@@ -150,6 +126,7 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn participants_come_first_in_number_order_with_the_server_in_the_middle() {

@@ -8,14 +8,19 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{esay, say};
 
 use crate::display::Shown;
 use crate::mermaid::{self, Diagram, SERVER};
+use crate::pcap::Capture;
 use crate::settings::Settings;
+
+/// How often the capture file is rewritten while packets come in.
+const SAVE_CAPTURE_EVERY: Duration = Duration::from_secs(1);
 
 /// One side of a relayed connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +56,9 @@ pub enum Event<'a> {
     Connected { client: SocketAddr, server: String },
     /// A TCP client connected but the server could not be reached.
     NoServer { client: SocketAddr, why: String },
+    /// A TCP connection came from one of wiretap's own sockets: the server
+    /// address leads back to wiretap (a port forward, a firewall rule).
+    OwnConnection { client: SocketAddr },
     /// The connection cap was reached; this client was turned away.
     Refused {
         client: SocketAddr,
@@ -97,10 +105,11 @@ pub enum Event<'a> {
     ClientDone { idle: Duration },
 }
 
-/// What all connections share: the settings and the diagram.
+/// What all connections share: the settings, the diagram and the capture.
 pub struct Tap {
     pub settings: Settings,
     diagram: Mutex<Diagram>,
+    capture: OnceLock<Capture>,
 }
 
 impl Tap {
@@ -108,18 +117,80 @@ impl Tap {
         Tap {
             settings,
             diagram: Mutex::new(Diagram::default()),
+            capture: OnceLock::new(),
         }
     }
 
-    /// Writes the (empty) diagram once at start-up, so that a FILE that
-    /// cannot be written is a clear error before any client comes.
-    pub fn start_diagram(&self) -> anyhow::Result<()> {
-        let Some(path) = &self.settings.mermaid else {
-            return Ok(());
+    /// Writes the (empty) diagram and capture once at start-up, so that a
+    /// FILE that cannot be written is a clear error before any client comes,
+    /// and starts rewriting the capture once a second while it grows.
+    pub fn start_files(self: &Arc<Tap>) -> anyhow::Result<()> {
+        if let Some(path) = &self.settings.mermaid {
+            self.lock()
+                .save_first(path)
+                .map_err(|e| file_error("--mermaid", path, &e))?;
+        }
+        if let Some(path) = &self.settings.pcap {
+            let capture = Capture::start(path).map_err(|e| file_error("--pcap", path, &e))?;
+            let _ = self.capture.set(capture);
+            let tap = Arc::clone(self);
+            // 存不下来也照常转发：线程起不来时，文件在退出时写一次。
+            let _ = thread::Builder::new()
+                .name("pcap".into())
+                .spawn(move || tap.keep_saving_capture());
+        }
+        Ok(())
+    }
+
+    /// The capture, if `--pcap` asked for one.
+    pub fn capture(&self) -> Option<&Capture> {
+        self.capture.get()
+    }
+
+    /// Rewrites the capture file once a second while packets come in; an
+    /// error is said once, not every second.
+    fn keep_saving_capture(&self) {
+        let Some(capture) = self.capture() else {
+            return;
         };
-        self.lock()
-            .save_first(path)
-            .map_err(|e| mermaid_error(path, &e))
+        let mut last_error = None;
+        loop {
+            thread::sleep(SAVE_CAPTURE_EVERY);
+            let error = capture.save().err().map(|e| e.to_string());
+            if let Some(why) = &error
+                && last_error.as_ref() != Some(why)
+            {
+                esay!("{:#}", file_error("--pcap", capture.path(), why));
+            }
+            last_error = error;
+        }
+    }
+
+    /// Writes the capture for the last time, and says where it is.
+    pub fn finish_capture(&self) {
+        let Some(capture) = self.capture() else {
+            return;
+        };
+        match capture.finish() {
+            Ok(count) => say!(
+                "抓包文件 {} 写好了：{count} 个数据包，用 Wireshark 或 tshark 打开",
+                capture.path().display()
+            ),
+            Err(e) => esay!("{:#}", file_error("--pcap", capture.path(), &e)),
+        }
+    }
+
+    /// Ctrl-C (or SIGTERM), on the signal's own thread: waits for a diagram
+    /// being written, keeps any other from starting, writes the capture a
+    /// last time, and ends the process. Nothing is left half-written.
+    pub fn interrupted(&self) -> ! {
+        // 拿住图的锁直到进程结束：正在写的图先写完，之后谁也不会再开始写。
+        let _diagram = self.lock();
+        self.finish_capture();
+        // 日志在后台写（common::log）：退出前把排队的几行写出去。
+        common::log::flush();
+        // 130 = 128 + SIGINT：shell 里按 Ctrl-C 结束的程序通常就是这个退出码。
+        std::process::exit(130)
     }
 
     /// Rewrites the diagram file, if there is one and something changed.
@@ -128,7 +199,7 @@ impl Tap {
             return;
         };
         if let Err(e) = self.lock().save(path) {
-            esay!("{:#}", mermaid_error(path, &e));
+            esay!("{:#}", file_error("--mermaid", path, &e));
         }
     }
 
@@ -139,10 +210,14 @@ impl Tap {
     }
 }
 
-fn mermaid_error(path: &std::path::Path, error: &std::io::Error) -> anyhow::Error {
+fn file_error(
+    option: &str,
+    path: &std::path::Path,
+    error: &dyn std::fmt::Display,
+) -> anyhow::Error {
     let path = PathBuf::from(path);
     anyhow::anyhow!(
-        "无法写入 --mermaid 文件 {}：{error}。请确认文件夹存在并且可以写入",
+        "无法写入 {option} 文件 {}：{error}。请确认文件夹存在并且可以写入",
         path.display()
     )
 }
@@ -194,6 +269,7 @@ fn is_problem(event: &Event) -> bool {
     matches!(
         event,
         Event::NoServer { .. }
+            | Event::OwnConnection { .. }
             | Event::Refused { .. }
             | Event::Failed { .. }
             | Event::Unreachable { .. }
@@ -208,6 +284,9 @@ fn console(event: &Event) -> String {
         }
         Event::NoServer { client, why } => format!(
             "新连接：客户端 {client}，但 wiretap {why}；已用 RST 关闭客户端的连接，继续等待下一个"
+        ),
+        Event::OwnConnection { client } => format!(
+            "这个连接来自 wiretap 自己连服务器用的 Socket {client}：服务器地址绕回了 wiretap 自己（例如端口转发），不转发，已关闭"
         ),
         Event::Refused { client, limit, udp } => {
             let what = if *udp { "客户端" } else { "连接" };
@@ -318,6 +397,10 @@ fn diagram_line(id: usize, event: &Event) -> Option<String> {
             Side::Client,
             "-x",
             "建立连接：wiretap 连不上服务器，用 RST 关闭了客户端".into(),
+        ),
+        Event::OwnConnection { .. } => format!(
+            "Note over {client}: {}",
+            mermaid::escape("来自 wiretap 自己，没有转发")
         ),
         Event::Refused { limit, .. } => format!(
             "Note over {client}: {}",

@@ -18,6 +18,10 @@ const DEFAULT_IDLE_SECONDS: usize = 30;
 const MOST_IDLE_SECONDS: usize = 3600;
 const MOST_DELAY_MS: usize = 10_000;
 const MOST_CHUNK: usize = 65_536;
+/// The most one TCP connection may last, however busy: a peer that trickles
+/// a byte just before each idle timeout, or a `--chunk 1 --delay 10000`
+/// forward of a long read, must not hold its place forever.
+pub const LONGEST_CONNECTION: Duration = Duration::from_secs(600);
 
 /// Everything the command line asked for.
 #[derive(Debug)]
@@ -30,6 +34,9 @@ pub struct Settings {
     pub max_connections: usize,
     pub exit_after: Option<usize>,
     pub mermaid: Option<PathBuf>,
+    pub pcap: Option<PathBuf>,
+    /// [`LONGEST_CONNECTION`]; a field so that a unit test can shorten it.
+    pub longest_connection: Duration,
 }
 
 impl Settings {
@@ -50,6 +57,13 @@ impl Settings {
         if idle > MOST_IDLE_SECONDS {
             bail!("--idle {idle} 太长了：最多 {MOST_IDLE_SECONDS} 秒");
         }
+        let mermaid = args.option("--mermaid").map(PathBuf::from);
+        let pcap = args.option("--pcap").map(PathBuf::from);
+        if mermaid.is_some() && mermaid == pcap {
+            bail!(
+                "--mermaid 和 --pcap 写的是同一个文件：请给它们两个不同的文件名，例如 --mermaid run.md --pcap run.pcap"
+            );
+        }
         Ok(Settings {
             listen: args.addr.clone(),
             server: server.parse()?,
@@ -65,7 +79,9 @@ impl Settings {
             max_connections: optional(args, "--max-connections", MOST_CONNECTIONS)?
                 .unwrap_or(DEFAULT_MAX_CONNECTIONS),
             exit_after: optional(args, "--exit-after", usize::MAX)?,
-            mermaid: args.option("--mermaid").map(PathBuf::from),
+            mermaid,
+            pcap,
+            longest_connection: LONGEST_CONNECTION,
         })
     }
 

@@ -15,9 +15,13 @@
 //! A pump blocked in `read` is woken by `shutdown(Read)` on its socket,
 //! which sends nothing to the peer (so a reset stays a reset). Where an OS
 //! does not wake it, the pump looks again after at most one second.
+//!
+//! With `--pcap`, each relayed connection is also one TCP stream in the
+//! capture (`pcap::Flow`): the pieces forwarded, and the FIN or RST each
+//! side got, as they happen.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,14 +31,12 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use common::addr::HostPort;
 use common::{IO_TIMEOUT, errors, esay, say};
-use socket2::SockRef;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::display::{self, Utf8Carry};
+use crate::own::{self, OwnPort, OwnSockets};
+use crate::pcap::Flow;
 use crate::report::{Event, Side, Tap, Trace};
-
-/// The most one connection may last, however busy: a peer that trickles a
-/// byte just before each idle timeout must not hold its place forever.
-const MOST_CONNECTION_TIME: Duration = Duration::from_secs(600);
 
 /// The longest a pump waits before it looks again whether it should stop.
 const POLL: Duration = Duration::from_secs(1);
@@ -49,24 +51,27 @@ pub fn run(tap: Arc<Tap>) -> Result<()> {
     let listener = TcpListener::bind(settings.listen.bind_address()?)
         .map_err(|e| errors::bind(&settings.listen, &e))?;
     let local = listener.local_addr()?;
-    crate::refuse_own_address(local, &settings.server.resolve()?)?;
-    tap.start_diagram()?;
+    own::refuse_own_address(local, &settings.server.resolve()?)?;
+    tap.start_files()?;
     // 第一行以真正监听的地址结尾：端口写 0 时，客户端（和测试）从这里知道该连哪里。
     say!(
         "wiretap 把连接转发到 {}，等待客户端连接... {local}",
         settings.server
     );
     // 监听 0.0.0.0 时，列出其他电脑能用的地址（和各章的服务器一样）。
-    common::addr::print_lan_addresses(local);
-    accept_loop(listener, &tap);
+    common::addr::print_lan_addresses(&listener);
+    accept_loop(listener, &tap, &OwnSockets::new(local));
     Ok(())
 }
 
-fn accept_loop(listener: TcpListener, tap: &Arc<Tap>) {
+/// Accepts until `--exit-after` connections have been relayed (or for
+/// ever). Every connection gets a number (`#N`); only those relayed count
+/// for `--exit-after`, not those turned away.
+fn accept_loop(listener: TcpListener, tap: &Arc<Tap>, own: &Arc<OwnSockets>) {
     let active = Arc::new(AtomicUsize::new(0));
     let mut relays = Vec::new();
-    let mut count = 0;
-    while tap.settings.exit_after.is_none_or(|most| count < most) {
+    let (mut accepted, mut relayed, mut refused) = (0, 0, 0);
+    while tap.settings.exit_after.is_none_or(|most| relayed < most) {
         let (client, client_addr) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(e) => {
@@ -74,17 +79,27 @@ fn accept_loop(listener: TcpListener, tap: &Arc<Tap>) {
                 continue;
             }
         };
-        count += 1;
-        let trace = Trace::new(count, Arc::clone(tap));
+        accepted += 1;
+        let trace = Trace::new(accepted, Arc::clone(tap));
+        if own.sent_by_us(client_addr) {
+            // wiretap 连服务器，结果连到了自己：转发它就会无穷无尽地转发下去。
+            trace.note(&Event::OwnConnection {
+                client: client_addr,
+            });
+            tap.save_diagram();
+            continue; // client 在这里被 drop：连接关闭。
+        }
         let limit = tap.settings.max_connections;
         if active.load(Ordering::SeqCst) >= limit {
             refuse(&trace, client_addr, limit);
+            refused += 1;
             continue; // client 在这里被 drop：连接关闭。
         }
-        let relay = spawn_relay(client, client_addr, trace, &active);
-        if let Some(relay) = relay
-            && tap.settings.exit_after.is_some()
-        {
+        let Some(relay) = spawn_relay(client, client_addr, trace, &active, own) else {
+            continue;
+        };
+        relayed += 1;
+        if tap.settings.exit_after.is_some() {
             relays.push(relay);
         }
     }
@@ -94,7 +109,12 @@ fn accept_loop(listener: TcpListener, tap: &Arc<Tap>) {
         let _ = relay.join();
     }
     tap.save_diagram();
-    say!("已处理 {count} 个连接（--exit-after {count}），wiretap 退出");
+    tap.finish_capture();
+    let not_counted = match refused {
+        0 => String::new(),
+        n => format!("；因为达到上限被拒绝的 {n} 个不算在内"),
+    };
+    say!("已处理 {relayed} 个连接（--exit-after {relayed}），wiretap 退出{not_counted}");
 }
 
 /// At the cap: one clear line, and the client is closed.
@@ -110,12 +130,14 @@ fn spawn_relay(
     client_addr: SocketAddr,
     trace: Trace,
     active: &Arc<AtomicUsize>,
+    own: &Arc<OwnSockets>,
 ) -> Option<thread::JoinHandle<()>> {
     let place = Place::take(active);
     let id = trace.id;
+    let own = Arc::clone(own);
     let spawned = thread::Builder::new()
         .name(format!("connection-{id}"))
-        .spawn(move || relay(client, client_addr, &trace, place));
+        .spawn(move || relay(client, client_addr, &trace, place, &own));
     match spawned {
         Ok(relay) => Some(relay),
         Err(e) => {
@@ -142,10 +164,17 @@ impl Drop for Place {
 }
 
 /// Serves one client from connect to close, then gives its place back.
-fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace, place: Place) {
+fn relay(
+    client: TcpStream,
+    client_addr: SocketAddr,
+    trace: &Trace,
+    place: Place,
+    own: &Arc<OwnSockets>,
+) {
     let tap = trace.tap();
-    let server = match connect_server(&tap.settings.server) {
-        Upstream::Connected(server) => server,
+    // _own_port 一直留到连接关闭之后：这个端口发来的连接，都是 wiretap 自己的。
+    let (server, _own_port) = match connect_server(&tap.settings.server, own) {
+        Upstream::Connected(server, port) => (server, port),
         Upstream::Missing(why) => {
             trace.note(&Event::NoServer {
                 client: client_addr,
@@ -156,27 +185,35 @@ fn relay(client: TcpStream, client_addr: SocketAddr, trace: &Trace, place: Place
             tap.save_diagram();
             return;
         }
-        Upstream::ResetAtOnce => {
+        Upstream::ResetAtOnce(server_addr) => {
             let server = tap.settings.server.to_string();
             trace.note(&Event::Connected {
                 client: client_addr,
                 server,
             });
             trace.note(&Event::Reset { from: Side::Server });
+            if let Some(capture) = tap.capture() {
+                let flow = Flow::open(capture, client_addr, server_addr);
+                flow.reset(capture, Side::Server);
+            }
             let _ = SockRef::from(&client).set_linger(Some(Duration::ZERO));
             drop((client, place));
             closed(trace, [0, 0]);
             return;
         }
     };
-    let server_addr = server
-        .peer_addr()
-        .map_or_else(|_| tap.settings.server.to_string(), |a| a.to_string());
+    let server_addr = server.peer_addr();
     trace.note(&Event::Connected {
         client: client_addr,
-        server: server_addr,
+        server: server_addr
+            .as_ref()
+            .map_or_else(|_| tap.settings.server.to_string(), ToString::to_string),
     });
-    let link = Link::new(client, server, trace);
+    let flow = match (tap.capture(), server_addr) {
+        (Some(capture), Ok(server_addr)) => Some(Flow::open(capture, client_addr, server_addr)),
+        _ => None,
+    };
+    let link = Link::new(client, server, trace, flow);
     // 两个方向各一个线程；scope 结束时两个线程都已结束，它们可以直接借用 link。
     thread::scope(|scope| {
         let (ended, ends) = mpsc::channel();
@@ -214,26 +251,27 @@ fn closed(trace: &Trace, sent: [u64; 2]) {
 
 /// What came of connecting to the server for a client.
 enum Upstream {
-    Connected(TcpStream),
+    /// Connected, from a port known as wiretap's own while it is open.
+    Connected(TcpStream, OwnPort),
     /// The server accepted and reset at once, before `connect` returned:
     /// a reset to pass on, not a missing server.
-    ResetAtOnce,
+    ResetAtOnce(SocketAddr),
     /// No server there, said in one sentence.
     Missing(String),
 }
 
 /// Connects like the chapters' clients (each address in turn, with a
 /// time limit), but keeps the error's kind to tell a reset from a refusal.
-fn connect_server(server: &HostPort) -> Upstream {
+fn connect_server(server: &HostPort, own: &Arc<OwnSockets>) -> Upstream {
     let addresses = match server.resolve() {
         Ok(addresses) => addresses,
         Err(e) => return Upstream::Missing(format!("{e:#}")),
     };
     let mut last_error = None;
     for address in addresses {
-        match TcpStream::connect_timeout(&address, IO_TIMEOUT) {
-            Ok(stream) => return Upstream::Connected(stream),
-            Err(e) if is_reset(&e) => return Upstream::ResetAtOnce,
+        match connect_from_own_port(address, own) {
+            Ok((stream, port)) => return Upstream::Connected(stream, port),
+            Err(e) if is_reset(&e) => return Upstream::ResetAtOnce(address),
             Err(e) => last_error = Some((address, e)),
         }
     }
@@ -245,6 +283,36 @@ fn connect_server(server: &HostPort) -> Upstream {
         // resolve() never returns an empty list; this is only a fallback.
         None => Upstream::Missing(format!("找不到主机 \"{}\"", server.host)),
     }
+}
+
+/// `TcpStream::connect_timeout`, with the local port chosen first (bind to
+/// port 0) and registered as wiretap's own before the SYN leaves: if the
+/// server address leads back to wiretap, the connection that arrives is
+/// recognised, however early the accept loop sees it.
+fn connect_from_own_port(
+    address: SocketAddr,
+    own: &Arc<OwnSockets>,
+) -> io::Result<(TcpStream, OwnPort)> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    let any = if address.is_ipv4() {
+        SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))
+    } else {
+        // [::ffff:127.0.0.1] 这样的地址要 IPv6 Socket 也能连 IPv4（Windows 默认不能）。
+        let _ = socket.set_only_v6(false);
+        SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))
+    };
+    socket.bind(&any.into())?;
+    let port = socket
+        .local_addr()?
+        .as_socket()
+        .map_or(0, |local| local.port());
+    let registered = own.register(port);
+    socket.connect_timeout(&address.into(), IO_TIMEOUT)?;
+    Ok((socket.into(), registered))
 }
 
 /// How a pump ended.
@@ -294,6 +362,8 @@ struct Link<'t> {
     budget: Option<AtomicU64>,
     sent: [AtomicU64; 2],
     reset: [AtomicBool; 2],
+    /// `--pcap`: this connection's stream in the capture.
+    flow: Option<Flow>,
 }
 
 /// How a side is closed when wiretap ends the connection itself.
@@ -306,7 +376,7 @@ enum Close {
 }
 
 impl<'t> Link<'t> {
-    fn new(client: TcpStream, server: TcpStream, trace: &'t Trace) -> Link<'t> {
+    fn new(client: TcpStream, server: TcpStream, trace: &'t Trace, flow: Option<Flow>) -> Link<'t> {
         let settings = &trace.tap().settings;
         // A side that does not read what it is sent holds its writer up to --idle.
         for socket in [&client, &server] {
@@ -321,6 +391,14 @@ impl<'t> Link<'t> {
             budget: settings.faults.reset_after.map(AtomicU64::new),
             sent: Default::default(),
             reset: Default::default(),
+            flow,
+        }
+    }
+
+    /// Adds to the capture, if there is one: `record(flow, capture)`.
+    fn record(&self, record: impl FnOnce(&Flow, &crate::pcap::Capture)) {
+        if let (Some(flow), Some(capture)) = (&self.flow, self.trace.tap().capture()) {
+            record(flow, capture);
         }
     }
 
@@ -331,6 +409,8 @@ impl<'t> Link<'t> {
         match end {
             End::Fin => {
                 note(Event::Fin { from });
+                // 先记下再转告：另一边因此做的事（它的 FIN）在抓包文件里排在后面。
+                self.record(|flow, capture| flow.fin(capture, from));
                 let _ = self.socket(from.other()).shutdown(Shutdown::Write);
             }
             End::Reset => {
@@ -376,27 +456,39 @@ impl<'t> Link<'t> {
 
     /// How long the next read may wait, or why the connection has waited
     /// long enough. Both limits are deadlines: `--idle` from the last byte
-    /// in either direction, and [`MOST_CONNECTION_TIME`] from the start.
+    /// in either direction, and the longest a connection may last
+    /// ([`crate::settings::LONGEST_CONNECTION`]) from the start.
     fn wait_limit(&self) -> Result<Duration, String> {
         let idle = self.trace.tap().settings.idle;
         let last = *self
             .last_activity
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        if self.trace.elapsed() >= MOST_CONNECTION_TIME {
-            let minutes = MOST_CONNECTION_TIME.as_secs() / 60;
-            return Err(format!(
-                "这个连接已经持续了 {minutes} 分钟，这是每个连接的上限"
-            ));
-        }
-        let quiet = now.duration_since(last);
+        let time_left = self.time_left()?;
+        let quiet = Instant::now().duration_since(last);
         if quiet >= idle {
             return Err(format!("{} 秒没有任何数据（--idle）", idle.as_secs()));
         }
-        let left = (idle - quiet).min(MOST_CONNECTION_TIME - self.trace.elapsed());
+        let left = (idle - quiet).min(time_left);
         // set_read_timeout 不接受 0。
         Ok(left.clamp(Duration::from_millis(1), POLL))
+    }
+
+    /// What is left of the time one connection may last, or why none is.
+    fn time_left(&self) -> Result<Duration, String> {
+        let longest = self.trace.tap().settings.longest_connection;
+        match longest.checked_sub(self.trace.elapsed()) {
+            Some(left) if !left.is_zero() => Ok(left),
+            _ => {
+                let seconds = longest.as_secs();
+                let how_long = if seconds >= 60 && seconds.is_multiple_of(60) {
+                    format!("{} 分钟", seconds / 60)
+                } else {
+                    format!("{:.1} 秒", longest.as_secs_f64())
+                };
+                Err(format!("这个连接已经持续了 {how_long}，这是每个连接的上限"))
+            }
+        }
     }
 
     fn stopping(&self) -> bool {
@@ -414,6 +506,8 @@ impl<'t> Link<'t> {
                 let _ = socket.shutdown(Shutdown::Read);
             }
             Close::Fin => {
+                // 这一边收到的 FIN 是 wiretap 发的；在抓包文件里，它来自另一边。
+                self.record(|flow, capture| flow.fin(capture, side.other()));
                 let _ = socket.shutdown(Shutdown::Both);
             }
         }
@@ -428,6 +522,8 @@ impl<'t> Link<'t> {
     fn reset_on_close(&self, side: Side) {
         let _ = SockRef::from(self.socket(side)).set_linger(Some(Duration::ZERO));
         self.reset[side as usize].store(true, Ordering::SeqCst);
+        // 这一边收到的 RST 是 wiretap 发的；在抓包文件里，它来自另一边。
+        self.record(|flow, capture| flow.reset(capture, side.other()));
     }
 
     fn was_reset(&self, side: Side) -> bool {
@@ -514,16 +610,23 @@ fn forward(link: &Link, from: Side, data: &[u8]) -> Result<(), End> {
     let mut target = link.socket(from.other());
     let mut delivered = 0;
     for (index, piece) in faults.pieces(data).enumerate() {
+        // 停顿也算在连接的时间里：--chunk 1 --delay 10000 转发一大块数据，也不能超过每个连接的上限。
         if let Some(pause) = faults.pause_before(index) {
-            thread::sleep(pause);
+            thread::sleep(pause.min(link.time_left().map_err(End::Timeout)?));
         }
+        link.time_left().map_err(End::Timeout)?;
         if link.stopping() {
             return Err(End::Stopped);
         }
         let allowed = link.allow(piece.len());
+        // 抓包文件里的时间是开始转发的那一刻：对方的回复一定在它之后。
+        let sending = link.trace.tap().capture().map(|capture| capture.now());
         if let Err(e) = target.write_all(&piece[..allowed]) {
             let lost = data.len() - delivered;
             return Err(write_failed(link, from.other(), &e, lost));
+        }
+        if let Some(at) = sending {
+            link.record(|flow, capture| flow.data(capture, at, from, &piece[..allowed]));
         }
         delivered += allowed;
         link.count(from, allowed);
@@ -559,4 +662,62 @@ fn is_reset(error: &io::Error) -> bool {
         error.kind(),
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::Faults;
+    use crate::settings::Settings;
+
+    /// A connected pair of loopback sockets: (ours, the peer's).
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (theirs, _) = listener.accept().unwrap();
+        (ours, theirs)
+    }
+
+    fn settings(faults: Faults, longest_connection: Duration) -> Settings {
+        Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            server: "127.0.0.1:9".parse().unwrap(),
+            udp: false,
+            faults,
+            idle: Duration::from_secs(30),
+            max_connections: 1,
+            exit_after: None,
+            mermaid: None,
+            pcap: None,
+            longest_connection,
+        }
+    }
+
+    /// Issue 21, finding 5. The limit on a connection's time is checked
+    /// between the pieces of one forward too. On the code before the fix,
+    /// `forward` slept `--delay` before each `--chunk` piece without looking
+    /// at the connection's age: here it slept 10 s three times and
+    /// delivered all three bytes, long after the limit (with `--chunk 1
+    /// --delay 10000`, a 16 KiB read took about 45 hours). Now it stops at
+    /// the limit, which this test shortens to 50 ms.
+    #[test]
+    fn the_connection_time_limit_holds_between_chunk_pieces() {
+        let faults = Faults::new(Some(1), Duration::from_secs(10), 0.0, None, Some(1));
+        let tap = Arc::new(Tap::new(settings(faults, Duration::from_millis(50))));
+        let trace = Trace::new(1, tap);
+        let (client, client_peer) = pair();
+        let (server, _server_peer) = pair();
+        let link = Link::new(client, server, &trace, None);
+        let end = forward(&link, Side::Server, b"abc");
+        let Err(End::Timeout(why)) = end else {
+            panic!("forwarded past the limit");
+        };
+        assert!(why.contains("每个连接的上限"), "{why}");
+        client_peer.set_nonblocking(true).unwrap();
+        let got = (&client_peer).read(&mut [0; 8]);
+        assert!(
+            matches!(&got, Err(e) if e.kind() == ErrorKind::WouldBlock),
+            "bytes were delivered after the limit: {got:?}"
+        );
+    }
 }

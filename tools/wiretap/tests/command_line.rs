@@ -94,3 +94,67 @@ fn forwarding_to_itself_is_refused() {
         "{outcome:?}"
     );
 }
+
+/// A free port on both loopbacks, by asking the system for one.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Issue 21, finding 3. On the code before the fix, only the literal same
+/// address was caught: each of these started, and one client then made 64
+/// relays of wiretap to itself (the run below waits for an exit that never
+/// came and fails). `[::ffff:127.0.0.1]` is 127.0.0.1 written as IPv6;
+/// `0.0.0.0` and `::` as a destination mean this machine.
+#[test]
+fn forwarding_to_itself_is_refused_in_every_spelling() {
+    let port = free_port();
+    let mut cases = vec![
+        (
+            format!("127.0.0.1:{port}"),
+            format!("[::ffff:127.0.0.1]:{port}"),
+        ),
+        (format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}")),
+        (
+            format!("0.0.0.0:{port}"),
+            format!("[::ffff:127.0.0.1]:{port}"),
+        ),
+        (format!("localhost:{port}"), format!("0.0.0.0:{port}")),
+    ];
+    if testkit::has_ipv6_loopback() {
+        cases.push((format!("[::1]:{port}"), format!("[::]:{port}")));
+        cases.push((format!("[::]:{port}"), format!("0.0.0.0:{port}")));
+        cases.push((format!("[::]:{port}"), format!("127.0.0.1:{port}")));
+    }
+    for (listen, server) in cases {
+        for mode in [&[][..], &["--udp"][..]] {
+            let mut args = vec![listen.as_str(), server.as_str()];
+            args.extend_from_slice(mode);
+            let outcome = run(WIRETAP, &args);
+            assert!(!outcome.status.success(), "{args:?}: {outcome:?}");
+            assert!(
+                outcome.stderr.contains("就是 wiretap 自己监听的地址"),
+                "{args:?}: {outcome:?}"
+            );
+        }
+    }
+}
+
+/// A server on another port of this machine is not wiretap itself, in
+/// whichever spelling: the guard refuses loops, not neighbours.
+#[test]
+fn another_port_of_this_machine_is_relayed() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mapped = format!("[::ffff:127.0.0.1]:{}", server.local_addr().unwrap().port());
+    let tap = testkit::Server::start(WIRETAP, &["0.0.0.0:0", mapped.as_str()]);
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", tap.addr.port())).unwrap();
+    let (mut accepted, _) = server.accept().unwrap();
+    use std::io::{Read, Write};
+    client.write_all(b"hi").unwrap();
+    let mut got = [0; 2];
+    accepted.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"hi");
+}

@@ -389,3 +389,32 @@ fn all_chunks_shown(log: &str) -> Vec<Vec<u8>> {
     }
     chunks
 }
+
+/// Issue 21: `--exit-after` counted the connections it turned away at the
+/// cap. On the code before the fix, the refused second client made the
+/// count 2, so wiretap stopped accepting and the third client below was
+/// never relayed ("已处理 2 个连接" after relaying one). Now only the
+/// connections it relayed count.
+#[test]
+fn exit_after_counts_relayed_connections_not_refused_ones() {
+    let tap = wiretap(
+        echo_server(),
+        &["--max-connections", "1", "--exit-after", "2"],
+    );
+    let holder = connect(tap.addr);
+    tap.process.stdout_line("#1 ");
+    let mut turned_away = connect(tap.addr);
+    tap.process.stderr_line("拒绝了");
+    assert_eq!(turned_away.read(&mut [0; 16]).unwrap(), 0);
+    holder.shutdown(Shutdown::Write).unwrap();
+    tap.process.stdout_line("连接结束");
+    assert_eq!(echo_through(tap.addr, b"third"), b"third");
+    let log = tap.process.finish();
+    assert!(log.status.success(), "{log:?}");
+    assert!(
+        log.stdout.ends_with(
+            "已处理 2 个连接（--exit-after 2），wiretap 退出；因为达到上限被拒绝的 1 个不算在内"
+        ),
+        "{log:?}"
+    );
+}

@@ -26,11 +26,20 @@
 //! cargo run -p workshop -- check 2 --hint     # a hint for exercise 2
 //! cargo run -p workshop -- check --watch      # check again on every save
 //! ```
+//!
+//! And for a classroom without internet (see `kit/` and `doctor/`):
+//!
+//! ```text
+//! cargo run -p workshop -- kit E:\            # the teacher, once, with internet: the USB stick's kit
+//! cargo run -p workshop -- doctor             # every student, at the door: ✓/✗ per thing the lesson needs
+//! ```
 
 mod bench;
 mod chart;
 mod check;
 mod crowd;
+mod doctor;
+mod kit;
 mod load;
 mod programs;
 mod shapes;
@@ -53,7 +62,13 @@ const WORKSHOP: Commands = Commands {
     program: "workshop",
     about: "工作坊导览：按原文的顺序运行每一章真正的服务器和客户端，并打印带程序名的对话记录。",
     default: Some(&tour::USAGE),
-    commands: &[&check::USAGE, &bench::USAGE, &load::USAGE],
+    commands: &[
+        &check::USAGE,
+        &doctor::USAGE,
+        &kit::USAGE,
+        &bench::USAGE,
+        &load::USAGE,
+    ],
     sections: &[
         ("章节", tour::CHAPTER_HELP),
         (
@@ -68,6 +83,8 @@ const WORKSHOP: Commands = Commands {
         "cargo run -p workshop -- check 2 --hint",
         "cargo run -p workshop -- check 3 --seed 123456",
         "cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明",
+        "cargo run -p workshop -- doctor",
+        "cargo run -p workshop -- kit E:\\",
         "cargo run --release -p workshop -- bench",
         "cargo run --release -p workshop -- bench shapes",
         "cargo run --release -p workshop -- bench --svg docs/src/images",
@@ -88,6 +105,8 @@ fn main() -> ExitCode {
     // a benchmark or load run that measured nothing).
     let result = match command {
         "check" => check::main(&args),
+        "doctor" => doctor::main(&args),
+        "kit" => kit::main(&args),
         "bench" => bench::main(&args),
         "load" => load::main(&args),
         _ => tour::main(&args),
