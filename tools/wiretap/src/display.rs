@@ -74,25 +74,40 @@ pub fn show(bytes: &[u8], carry: &mut Utf8Carry) -> Shown {
     }
 }
 
-/// The rows of one chunk as wiretap prints them, for another program that
-/// shows a wire (the workshop's checker). When `differs_at` (an offset into
-/// `bytes`, up to `bytes.len()` for "it ended here") falls among the shown
-/// bytes, a row of `^^` under the byte marks it, followed by `note`.
+/// One chunk as wiretap shows it, for another program that shows a wire
+/// (the workshop's checker). When `differs_at` (an offset into `bytes`, up
+/// to `bytes.len()` for "it ended here") falls among the shown bytes, a row
+/// of `^^` under the byte marks it, followed by `note`.
+pub fn show_marked(
+    bytes: &[u8],
+    carry: &mut Utf8Carry,
+    differs_at: Option<usize>,
+    note: &str,
+) -> Shown {
+    let mut shown = show(bytes, carry);
+    shown.rows = marked(shown.rows, bytes.len(), differs_at, note);
+    shown
+}
+
+/// The rows of [`show_marked`] alone.
 pub fn marked_rows(
     bytes: &[u8],
     carry: &mut Utf8Carry,
     differs_at: Option<usize>,
     note: &str,
 ) -> Vec<String> {
-    let mut rows = show(bytes, carry).rows;
-    let shown = bytes.len().min(SHOWN_BYTES);
+    show_marked(bytes, carry, differs_at, note).rows
+}
+
+fn marked(mut rows: Vec<String>, len: usize, differs_at: Option<usize>, note: &str) -> Vec<String> {
+    let shown = len.min(SHOWN_BYTES);
     let Some(at) = differs_at.filter(|&at| at <= shown && at < SHOWN_BYTES) else {
         return rows;
     };
     // The byte's row, or a new row for the place just past the last byte.
     let row = at / ROW;
     let marker = format!("{}^^ {note}", " ".repeat((at % ROW) * 3));
-    if row >= rows.len() || (at == bytes.len() && at % ROW == 0) {
+    if row >= rows.len() || (at == len && at % ROW == 0) {
         rows.push(marker);
     } else {
         rows.insert(row + 1, marker);

@@ -22,6 +22,12 @@ pub const KEPT: usize = 16 * 1024;
 /// At most this many events are shown under a ✗; the rest are summarised.
 const MOST_SHOWN: usize = 14;
 
+/// Rows of hex shown per read (16 bytes each): enough to recognise it; the
+/// rest is counted. TLS records are ciphertext: their first row says which
+/// records they are.
+const ROWS_SHOWN: usize = 4;
+const TLS_ROWS_SHOWN: usize = 1;
+
 /// Who sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -444,6 +450,39 @@ fn chosen(count: usize, marks: &[Mark]) -> Vec<usize> {
     shown
 }
 
+/// A read as wiretap prints it, the header with its TLS records named, and
+/// only its first rows (and those up to a marked byte): the rest counted.
+fn data_lines(
+    head: &str,
+    conn: usize,
+    from: Side,
+    size: usize,
+    bytes: &[u8],
+    mark: Option<&Mark>,
+    carries: &mut HashMap<(usize, Side), Utf8Carry>,
+) -> Vec<String> {
+    let carry = carries.entry((conn, from)).or_default();
+    let (at, note) = mark.map_or((None, ""), |m| (Some(m.offset), m.note.as_str()));
+    let kind = display::show_datagram(bytes).kind;
+    let rows = if kind.is_some() {
+        TLS_ROWS_SHOWN
+    } else {
+        ROWS_SHOWN
+    };
+    let limit = at
+        .map_or(rows * 16, |at| (at / 16 + 1) * 16)
+        .max(rows * 16)
+        .min(bytes.len());
+    let shown = display::show_marked(&bytes[..limit], carry, at, note);
+    let kind = kind.map(|k| format!("（{k}）")).unwrap_or_default();
+    let mut lines = vec![format!("{head}{}  {size} 字节{kind}", from.direction())];
+    lines.extend(shown.rows.into_iter().map(|row| format!("    {row}")));
+    if limit < size {
+        lines.push(format!("    …（这一块还有 {} 字节没有显示）", size - limit));
+    }
+    lines
+}
+
 /// One event as wiretap prints it: `#1 +0.002s  客户端 → 服务器  21 字节`
 /// and its rows.
 fn block(
@@ -460,25 +499,16 @@ fn block(
         What::Data {
             from, size, bytes, ..
         } => {
-            lines.push(format!("{head}{}  {size} 字节", from.direction()));
             if bytes.is_empty() {
+                lines.push(format!("{head}{}  {size} 字节", from.direction()));
                 lines.push(format!(
                     "    （超过了每个方向保留的 {} KiB，没有保留）",
                     KEPT / 1024
                 ));
             } else {
-                let carry = carries.entry((event.conn, *from)).or_default();
-                let (at, note) = mark.map_or((None, ""), |m| (Some(m.offset), m.note.as_str()));
-                for row in display::marked_rows(bytes, carry, at, note) {
-                    lines.push(format!("    {row}"));
-                }
-                if bytes.len() < *size {
-                    lines.push(format!(
-                        "    （后面 {} 字节超过了每个方向保留的 {} KiB，没有保留）",
-                        size - bytes.len(),
-                        KEPT / 1024
-                    ));
-                }
+                lines.extend(data_lines(
+                    &head, event.conn, *from, *size, bytes, mark, carries,
+                ));
             }
         }
         What::Fin { from } => lines.push(format!(
@@ -567,6 +597,21 @@ mod tests {
     }
 
     #[test]
+    fn tls_records_are_named_and_shown_by_their_first_row() {
+        let wire = Wire::default();
+        let conn = wire.opened(addr(5000), addr(9999));
+        let mut hello = vec![0x16, 0x03, 0x01, 0x00, 0x60];
+        hello.extend([0xab; 0x60]);
+        wire.data(conn, Side::Client, &hello);
+        let lines = wire.render();
+        assert!(
+            lines[1].ends_with("客户端 → 服务器  101 字节（TLS 记录：握手）"),
+            "{lines:?}"
+        );
+        assert_eq!(lines[3], "    …（这一块还有 85 字节没有显示）", "{lines:?}");
+    }
+
+    #[test]
     fn only_so_much_is_kept_and_shown() {
         let wire = Wire::default();
         let conn = wire.opened(addr(5000), addr(9999));
@@ -580,7 +625,11 @@ mod tests {
         }
         let text = wire.render().join("\n");
         assert!(
-            text.contains("后面 100 字节超过了每个方向保留的 16 KiB"),
+            text.contains("…（这一块还有 16420 字节没有显示）"),
+            "{text}"
+        );
+        assert!(
+            text.contains("（超过了每个方向保留的 16 KiB，没有保留）"),
             "{text}"
         );
         assert!(text.contains("没有显示"), "{text}");
