@@ -39,8 +39,8 @@ pub const CHECKS: &[Check] = &[
         run: refuses_another_name,
     },
     Check {
-        what: "回复到一半，连接被重置（RST）：这是错误，不是回复的结尾；打印一行“错误: …”，以非零状态退出",
-        wait: None,
+        what: "回复到一半，服务器停住了（不发完，也不关闭）：这是错误，不是回复的结尾；到自己的 10 秒期限时打印一行“错误: …”，以非零状态退出",
+        wait: Some("（这一项要等客户端自己的 10 秒期限）"),
         run: a_cut_reply_is_an_error,
     },
     Check {
@@ -272,7 +272,7 @@ fn a_cut_reply_is_an_error(ctx: &Ctx) -> Checked {
     let (maker, dir) = tls_server(&[])?;
     drop(maker);
     let (cert, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
-    let answer = Answer::ResetAfter {
+    let answer = Answer::StallAfter {
         part: part.clone().into_bytes(),
     };
     let server = TlsServer::start(&cert, &key, answer, ctx.wire()).map_err(Stop::Broken)?;
@@ -282,7 +282,7 @@ fn a_cut_reply_is_an_error(ctx: &Ctx) -> Checked {
         &[
             "cargo run -p tls-server".to_string(),
             format!(
-                "cargo run -p wiretap -- 127.0.0.1:{} 127.0.0.1:{PORT} --reset-after 4000（只能近似：重置的位置不一定在回复的中间）",
+                "cargo run -p wiretap -- 127.0.0.1:{} 127.0.0.1:{PORT} --chunk 64 --delay 10000（只能近似：在回复中间停住的是检查自己的服务器，这里停在握手当中）",
                 super::step::RELAY_PORT
             ),
         ],
@@ -290,7 +290,8 @@ fn a_cut_reply_is_an_error(ctx: &Ctx) -> Checked {
     let ca = cert.display().to_string();
     let ran = run_client(ctx, &[&server.addr.to_string(), "--ca", &ca])?;
     refused(&ran, "错误:").map_err(|stop| {
-        let expected = "回复到一半连接被重置：不打印回复，打印一行“错误: …”，以非零状态退出";
+        let expected =
+            "回复到一半服务器停住了：不打印回复，到期限时打印一行“错误: …”，以非零状态退出";
         let stop = match stop {
             Stop::Failed(mut f) => {
                 f.expected = expected.to_string();

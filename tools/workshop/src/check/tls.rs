@@ -18,7 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection};
 
-use super::taps::reset;
+use super::taps::{is_reset, is_wait};
 use super::wire::{Side, Wire};
 
 /// How the server answers.
@@ -26,8 +26,9 @@ use super::wire::{Side, Wire};
 pub enum Answer {
     /// Each piece in a TLS record of its own, `gap` apart, then close_notify and FIN.
     Pieces { pieces: Vec<Vec<u8>>, gap: Duration },
-    /// `part` in one record, then a RST in the middle of the reply.
-    ResetAfter { part: Vec<u8> },
+    /// `part` in one record, then nothing: neither the rest nor a close,
+    /// until the client gives up (a server that hangs in mid-reply).
+    StallAfter { part: Vec<u8> },
 }
 
 /// A TLS server on a free port of 127.0.0.1, stopped when dropped.
@@ -95,7 +96,7 @@ fn serve(
         };
         let local = stream.local_addr().unwrap_or(client);
         let conn = wire.opened(client, local);
-        if let Err(e) = answer_one(stream, conn, config, answer, wire) {
+        if let Err(e) = answer_one(stream, conn, config, answer, wire, stop) {
             wire.note(conn, format!("检查的 TLS 服务器：{e}"));
         }
     }
@@ -138,6 +139,7 @@ fn answer_one(
     config: &Arc<ServerConfig>,
     answer: &Answer,
     wire: &Wire,
+    stop: &AtomicBool,
 ) -> Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
@@ -185,21 +187,42 @@ fn answer_one(
             let _ = stream.shutdown(std::net::Shutdown::Write);
             wire.fin(conn, Side::Server);
         }
-        Answer::ResetAfter { part } => {
+        Answer::StallAfter { part } => {
             let mut tls_stream = rustls::Stream::new(&mut tls, &mut tcp);
             tls_stream.write_all(part)?;
             tls_stream.flush()?;
             wire.note(
                 conn,
                 format!(
-                    "（加密之前）服务器发出 {} 字节: {}，然后用 RST 断开，回复的其余部分再也不会来",
+                    "（加密之前）服务器发出 {} 字节: {}，然后停住了：回复的其余部分不来，连接也不关闭",
                     part.len(),
                     show_bytes(part)
                 ),
             );
-            reset(&stream);
-            wire.reset(conn, Side::Server);
+            wait_for_the_client(&stream, conn, wire, stop);
         }
     }
     Ok(())
+}
+
+/// Holds the connection until the client closes it (at its own time
+/// limit) or the server is stopped, recording how the client ended it.
+fn wait_for_the_client(stream: &TcpStream, conn: usize, wire: &Wire, stop: &AtomicBool) {
+    let _ = stream.set_read_timeout(Some(process_runner::TICK));
+    let mut scratch = [0; 4096];
+    while !stop.load(Ordering::SeqCst) {
+        match (&*stream).read(&mut scratch) {
+            Ok(0) => {
+                wire.fin(conn, Side::Client);
+                return;
+            }
+            Ok(size) => wire.data(conn, Side::Client, &scratch[..size]),
+            Err(e) if is_wait(&e) => {}
+            Err(e) if is_reset(&e) => {
+                wire.reset(conn, Side::Client);
+                return;
+            }
+            Err(_) => return,
+        }
+    }
 }
