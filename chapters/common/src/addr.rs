@@ -216,17 +216,30 @@ impl<T: std::os::windows::io::AsSocket> Listening for T {}
 /// the system, which lets them hold any character, so they are shown
 /// through [`show_text`](crate::show_text).
 pub fn print_lan_addresses(socket: &impl Listening) {
-    let socket = socket2::SockRef::from(socket);
-    let Some(bound) = socket.local_addr().ok().and_then(|addr| addr.as_socket()) else {
-        return;
-    };
-    if !bound.ip().is_unspecified() {
-        return;
-    }
-    let families = Families::of(bound, socket.only_v6());
-    for line in lan_lines(lan_addresses(bound.port(), families)) {
+    for line in lan_report(socket).0 {
         crate::say!("{line}");
     }
+}
+
+/// What [`print_lan_addresses`] prints, as lines, with the addresses it
+/// names, for a program that shows them its own way (the workshop's
+/// board draws them on a thread of its own). Nothing for a socket bound
+/// to one address.
+pub fn lan_report(socket: &impl Listening) -> (Vec<String>, Vec<SocketAddr>) {
+    let socket = socket2::SockRef::from(socket);
+    let Some(bound) = socket.local_addr().ok().and_then(|addr| addr.as_socket()) else {
+        return (Vec::new(), Vec::new());
+    };
+    if !bound.ip().is_unspecified() {
+        return (Vec::new(), Vec::new());
+    }
+    let families = Families::of(bound, socket.only_v6());
+    let found = lan_addresses(bound.port(), families);
+    let addresses = match &found {
+        Ok(found) => found.iter().map(|(_, addr)| *addr).collect(),
+        Err(_) => Vec::new(),
+    };
+    (lan_lines(found), addresses)
 }
 
 fn lan_lines(found: std::io::Result<Vec<(String, SocketAddr)>>) -> Vec<String> {

@@ -21,7 +21,10 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
-use testkit::{PATIENCE, Process, Server, article_script, python3, run};
+use testkit::{PATIENCE, Server, article_script, python3, run};
+// Only the Unix-only tests (Ctrl-C as SIGINT) start a bare process.
+#[cfg(unix)]
+use testkit::Process;
 
 /// A Python program of this page, in `tests/python/`.
 fn script(name: &str) -> PathBuf {
@@ -44,7 +47,9 @@ fn python_against(python: impl AsRef<OsStr>, name: &str, addr: SocketAddr) -> Ve
 }
 
 /// One exchange with a server that closes first (as the article's does):
-/// the server's side of the connection is left in TIME_WAIT.
+/// the server's side of the connection is left in TIME_WAIT. Only the
+/// Unix-only restart tests need it (Windows has its own TIME_WAIT rules).
+#[cfg(unix)]
 fn one_exchange(addr: SocketAddr) {
     let reply = testkit::tcp_exchange(addr, "你好，服务器！".as_bytes()).unwrap();
     assert_eq!(reply, "数据已收到".as_bytes());

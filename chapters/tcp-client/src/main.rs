@@ -56,7 +56,7 @@ fn talk(args: &Args) -> Result<()> {
     // ANCHOR: exchange
     // client_socket.sendall(message) —— write_all 就是 sendall：写完每一个字节才返回。
     deadline
-        .apply(&client_socket)
+        .before_write(&client_socket)
         .and_then(|()| client_socket.write_all(message.as_bytes()))
         .map_err(|e| errors::exchange(server_address, &e, CLIENT_TIMEOUT))?;
     // data = client_socket.recv(1024)：一次 recv 可能只拿到一部分，所以读到服务器关闭连接为止。

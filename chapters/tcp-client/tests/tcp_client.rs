@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::thread;
 
-use testkit::{Server, article_script, binary_beside, deadline, python3, run};
+use testkit::{Server, article_script, deadline, python3, run};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-client");
 
@@ -26,9 +26,7 @@ fn talks_to_the_articles_python_server_by_name() {
 
 #[test]
 fn talks_to_tcp_server_with_a_custom_message() {
-    let Some(server_bin) = binary_beside(CLIENT, "tcp-server") else {
-        return;
-    };
+    let server_bin = testkit::program("tcp-server");
     let server = Server::start(server_bin, &["127.0.0.1:0"]);
     let client = run(CLIENT, &[server.arg().as_str(), "自己的消息"]);
     assert!(client.status.success(), "{client:?}");
@@ -117,9 +115,7 @@ fn a_server_that_never_replies_times_out_with_a_message() {
 
 #[test]
 fn waits_its_turn_behind_a_silent_client_on_the_sequential_server() {
-    let Some(server_bin) = binary_beside(CLIENT, "tcp-server") else {
-        return;
-    };
+    let server_bin = testkit::program("tcp-server");
     let server = Server::start(server_bin, &["127.0.0.1:0"]);
     // tcp-server serves one client at a time: this one holds it for the
     // server's 5-second timeout, and the real client must outwait that.

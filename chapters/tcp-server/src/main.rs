@@ -95,7 +95,7 @@ fn receive_and_reply(
     // 和原文一样只读一次。TCP 是字节流，一次 read 拿到的可能只是消息的一部分；
     // 本章的消息很短，一次足够。更长的消息怎样读完整，见文档「小结与进阶」。
     let mut data = [0; BUFFER_SIZE];
-    deadline.apply(connection)?;
+    deadline.before_read(connection)?;
     let received = connection.read(&mut data)?;
 
     // if data: —— 读到 0 字节表示客户端什么也没发就关闭了连接。
@@ -110,7 +110,7 @@ fn receive_and_reply(
         show_bytes(&data[..received])
     );
     // connection.sendall(b'数据已收到') —— write_all 就是 sendall：写完每个字节才返回。
-    deadline.apply(connection)?;
+    deadline.before_write(connection)?;
     connection.write_all(TCP_REPLY.as_bytes())
 }
 // ANCHOR_END: receive_and_reply
@@ -132,7 +132,7 @@ fn close_politely(mut connection: TcpStream, deadline: Deadline) {
     // 最多读 1024 次、每次最多 1024 字节：一共最多 1 MiB，之后就不再等了。
     for _ in 0..BUFFER_SIZE {
         let read = deadline
-            .apply(&connection)
+            .before_read(&connection)
             .and_then(|()| connection.read(&mut scratch));
         if !matches!(read, Ok(received) if received > 0) {
             break; // 0：客户端也关闭了；出错或到期：不再等。

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use testkit::{Server, TempDir, binary_beside};
+use testkit::{Server, TempDir};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_tcp-server");
 
@@ -136,45 +136,41 @@ fn expected(port: u16, dual_stack: bool) -> Vec<String> {
     lines
 }
 
-/// Every server that binds `0.0.0.0` or `[::]`, and how to get a line out
-/// of it after its LAN lines. `None` for one that is not built.
-fn servers() -> Vec<(String, Option<(PathBuf, Then)>)> {
-    let tcp_client = binary_beside(SERVER, "tcp-client");
-    let udp_client = binary_beside(SERVER, "udp-client");
-    let example = |name: &str| {
-        let path = Path::new(SERVER)
-            .with_file_name("examples")
-            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-        if !path.exists() {
-            testkit::skip(&format!(
-                "the {name} example is not built (cargo test --workspace builds it)"
-            ));
-        }
-        path.exists().then_some(path)
-    };
-    let with_tcp = |program: Option<PathBuf>| Some((program?, Then::Client(tcp_client.clone()?)));
+/// Every server that binds `0.0.0.0` or `[::]` (each built first if need
+/// be), and how to get a line out of it after its LAN lines.
+fn servers() -> Vec<(&'static str, PathBuf, Then)> {
+    let tcp = || Then::Client(testkit::program("tcp-client"));
     vec![
-        ("tcp-server".into(), with_tcp(Some(PathBuf::from(SERVER)))),
+        ("tcp-server", PathBuf::from(SERVER), tcp()),
         (
-            "threaded-server".into(),
-            with_tcp(binary_beside(SERVER, "threaded-server")),
+            "threaded-server",
+            testkit::program("threaded-server"),
+            tcp(),
         ),
         (
-            "spawn_per_connection".into(),
-            with_tcp(example("spawn_per_connection")),
+            "spawn_per_connection",
+            testkit::example("threaded-server", "spawn_per_connection"),
+            tcp(),
         ),
         (
-            "event-loop-server".into(),
-            with_tcp(binary_beside(SERVER, "event-loop-server")),
-        ),
-        ("async_server".into(), with_tcp(example("async_server"))),
-        (
-            "udp-server".into(),
-            binary_beside(SERVER, "udp-server").zip(udp_client.map(Then::Client)),
+            "event-loop-server",
+            testkit::program("event-loop-server"),
+            tcp(),
         ),
         (
-            "tls-server".into(),
-            binary_beside(SERVER, "tls-server").map(|p| (p, Then::Line("已生成自签名证书"))),
+            "async_server",
+            testkit::example("event-loop-server", "async_server"),
+            tcp(),
+        ),
+        (
+            "udp-server",
+            testkit::program("udp-server"),
+            Then::Client(testkit::program("udp-client")),
+        ),
+        (
+            "tls-server",
+            testkit::program("tls-server"),
+            Then::Line("已生成自签名证书"),
         ),
     ]
 }
@@ -182,10 +178,7 @@ fn servers() -> Vec<(String, Option<(PathBuf, Then)>)> {
 #[test]
 fn every_server_lists_only_interfaces_that_are_up_escaped_and_ipv4_on_a_dual_stack_socket() {
     let Some(lan) = Lan::build() else { return };
-    for (name, server) in servers() {
-        let Some((program, then)) = server else {
-            continue; // a skip note has been printed
-        };
+    for (name, program, then) in servers() {
         let (port, lines) = lan_lines(&lan, &program, "0.0.0.0:0", &then);
         assert_eq!(lines, expected(port, false), "{name} on 0.0.0.0");
         // Linux makes std's [::] socket dual-stack (IPV6_V6ONLY off, the

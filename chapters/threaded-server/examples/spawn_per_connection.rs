@@ -106,7 +106,7 @@ fn receive_and_reply(
 ) -> io::Result<()> {
     // data = connection.recv(1024)
     let mut data = [0; BUFFER_SIZE];
-    deadline.apply(connection)?;
+    deadline.before_read(connection)?;
     let received = connection.read(&mut data)?;
     // if data:
     if received == 0 {
@@ -119,7 +119,7 @@ fn receive_and_reply(
         show_bytes(&data[..received])
     );
     // connection.sendall(b'数据已收到')
-    deadline.apply(connection)?;
+    deadline.before_write(connection)?;
     connection.write_all(TCP_REPLY.as_bytes())
 }
 
@@ -132,7 +132,7 @@ fn close_politely(mut connection: TcpStream, deadline: Deadline) {
     // 最多读 1024 次、每次最多 1024 字节：一共最多 1 MiB，之后就不再等了。
     for _ in 0..BUFFER_SIZE {
         let read = deadline
-            .apply(&connection)
+            .before_read(&connection)
             .and_then(|()| connection.read(&mut scratch));
         if !matches!(read, Ok(received) if received > 0) {
             break; // 0：客户端也关闭了；出错或到期：不再等。

@@ -10,7 +10,7 @@
 //! clients, because their line goes to stderr).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use testkit::unread::{Exchange, keeps_serving_while_nobody_reads, tcp_ask};
 
@@ -35,20 +35,6 @@ fn the_pool_serves_ten_thousand_requests_and_drops_a_silent_client_while_nobody_
 #[test]
 fn a_thread_per_connection_serves_ten_thousand_requests_and_drops_a_silent_client_while_nobody_reads_its_log()
  {
-    let Some(example) = spawn_example() else {
-        return;
-    };
+    let example = testkit::example("threaded-server", "spawn_per_connection");
     keeps_serving_while_nobody_reads(&example, &["127.0.0.1:0"], None, &ARTICLE, 10_000);
-}
-
-/// examples/spawn_per_connection.rs, which `cargo test` builds beside the binaries.
-fn spawn_example() -> Option<PathBuf> {
-    let name = format!("spawn_per_connection{}", std::env::consts::EXE_SUFFIX);
-    let path = Path::new(SERVER).with_file_name("examples").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        testkit::skip("the spawn_per_connection example is not built (cargo test builds it)");
-        None
-    }
 }

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use testkit::{Outcome, Server, TempDir, binary_beside, run, run_in, skip};
+use testkit::{Outcome, Server, TempDir, run, run_in, skip};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tls-client");
 
@@ -57,9 +57,7 @@ fn a_ca_that_is_not_a_small_regular_file_is_refused_in_one_line() {
 #[test]
 fn a_certificate_made_with_name_is_refused_for_other_names() {
     let dir = TempDir::new("tls-client-name");
-    let Some(program) = binary_beside(CLIENT, "tls-server") else {
-        return;
-    };
+    let program = testkit::program("tls-server");
     let args = [
         "127.0.0.1:0",
         "--name",
@@ -86,9 +84,7 @@ fn a_certificate_made_with_name_is_refused_for_other_names() {
 #[test]
 fn a_certificate_made_with_name_for_an_address_is_accepted_there() {
     let dir = TempDir::new("tls-client-name-ip");
-    let Some(program) = binary_beside(CLIENT, "tls-server") else {
-        return;
-    };
+    let program = testkit::program("tls-server");
     let args = ["127.0.0.2:0", "--name", "127.0.0.2"];
     let server = Server::start_in(program, &args, Some(dir.path()));
     let made = server.process.stdout_line("已生成自签名证书");

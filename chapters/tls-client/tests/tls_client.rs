@@ -8,18 +8,15 @@ use std::net::TcpListener;
 use std::thread;
 
 use rcgen::{CertificateParams, KeyPair, date_time_ymd};
-use testkit::{
-    Outcome, Server, TempDir, article_script, binary_beside, openssl, python3, run, run_in,
-};
+use testkit::{Outcome, Server, TempDir, article_script, openssl, python3, run, run_in};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tls-client");
 
-/// tls-server started in `dir` on a free port, if cargo built it.
-fn tls_server(dir: &TempDir, extra: &[&str]) -> Option<Server> {
-    let program = binary_beside(CLIENT, "tls-server")?;
+/// tls-server (built first if need be) started in `dir` on a free port.
+fn tls_server(dir: &TempDir, extra: &[&str]) -> Server {
     let mut args = vec!["127.0.0.1:0"];
     args.extend_from_slice(extra);
-    Some(Server::start_in(program, &args, Some(dir.path())))
+    Server::start_in(testkit::program("tls-server"), &args, Some(dir.path()))
 }
 
 /// Writes a certificate and its key as `{stem}.crt` and `{stem}.key`.
@@ -60,9 +57,7 @@ fn assert_replied(outcome: &Outcome) {
 #[test]
 fn trusts_the_certificate_tls_server_generates() {
     let dir = TempDir::new("tls-client-generated");
-    let Some(server) = tls_server(&dir, &[]) else {
-        return;
-    };
+    let server = tls_server(&dir, &[]);
     let port = server.addr.port();
     // "localhost" may resolve to ::1 first; the server listens on 127.0.0.1.
     let ca = dir.file("server.crt");
@@ -113,13 +108,9 @@ fn trusting_another_generated_certificate_is_an_unknown_issuer() {
         TempDir::new("tls-client-issuer"),
         TempDir::new("tls-client-issuer-other"),
     );
-    let Some(other) = tls_server(&elsewhere, &[]) else {
-        return;
-    };
+    let other = tls_server(&elsewhere, &[]);
     drop(other);
-    let Some(server) = tls_server(&here, &[]) else {
-        return;
-    };
+    let server = tls_server(&here, &[]);
     let wrong = elsewhere.file("server.crt");
     let client = run(CLIENT, &[server.arg().as_str(), "--ca", &wrong]);
     let line = one_line_failure(&client);
@@ -137,9 +128,7 @@ fn trusting_a_different_certificate_with_the_same_name_is_explained() {
     let dir = TempDir::new("tls-client-same-subject");
     let (cert, key) = write_pair(&dir, "server", names(&["localhost"]));
     let (impostor, _) = write_pair(&dir, "impostor", names(&["localhost"]));
-    let Some(server) = tls_server(&dir, &["--cert", &cert, "--key", &key]) else {
-        return;
-    };
+    let server = tls_server(&dir, &["--cert", &cert, "--key", &key]);
     let addr = format!("localhost:{}", server.addr.port());
     let client = run(CLIENT, &[addr.as_str(), "--ca", &impostor]);
     let line = one_line_failure(&client);
@@ -152,9 +141,7 @@ fn trusting_a_different_certificate_with_the_same_name_is_explained() {
 fn an_ip_address_the_certificate_does_not_name() {
     let dir = TempDir::new("tls-client-name");
     let (cert, key) = write_pair(&dir, "server", names(&["localhost"]));
-    let Some(server) = tls_server(&dir, &["--cert", &cert, "--key", &key]) else {
-        return;
-    };
+    let server = tls_server(&dir, &["--cert", &cert, "--key", &key]);
     let client = run(CLIENT, &[server.arg().as_str(), "--ca", &cert]);
     let line = one_line_failure(&client);
     assert!(
@@ -179,9 +166,7 @@ fn a_ca_certificate_used_as_the_server_certificate() {
     let made = run_in(openssl, &args, Some(dir.path()));
     assert!(made.status.success(), "{made:?}");
     let (cert, key) = (dir.file("ca.crt"), dir.file("ca.key"));
-    let Some(server) = tls_server(&dir, &["--cert", &cert, "--key", &key]) else {
-        return;
-    };
+    let server = tls_server(&dir, &["--cert", &cert, "--key", &key]);
     let addr = format!("localhost:{}", server.addr.port());
     let client = run(CLIENT, &[addr.as_str(), "--ca", &cert]);
     let line = one_line_failure(&client);
@@ -207,9 +192,7 @@ fn an_expired_certificate() {
     params.not_before = date_time_ymd(2000, 1, 1);
     params.not_after = date_time_ymd(2001, 1, 1);
     let (cert, key) = write_pair(&dir, "server", params);
-    let Some(server) = tls_server(&dir, &["--cert", &cert, "--key", &key]) else {
-        return;
-    };
+    let server = tls_server(&dir, &["--cert", &cert, "--key", &key]);
     let addr = format!("localhost:{}", server.addr.port());
     let client = run(CLIENT, &[addr.as_str(), "--ca", &cert]);
     let line = one_line_failure(&client);
@@ -326,9 +309,7 @@ fn help_shows_the_ca_option_and_no_way_to_skip_verification() {
 fn sslkeylogfile_gets_the_secrets_only_when_set() {
     use std::ffi::OsStr;
     let dir = TempDir::new("tls-client-key-log");
-    let Some(server) = tls_server(&dir, &[]) else {
-        return;
-    };
+    let server = tls_server(&dir, &[]);
     let ca = dir.file("server.crt");
     let keys = dir.file("keys.txt");
     let args = [server.arg(), "--ca".into(), ca];

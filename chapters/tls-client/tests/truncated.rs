@@ -104,15 +104,27 @@ fn a_reply_cut_short_by_a_fin_without_close_notify_is_refused() {
     serving.join().unwrap();
 }
 
-/// Linux only: Linux hands the client the bytes that arrived before the
-/// reset, so the client sees the 6 bytes and then the reset. Windows may
-/// throw them away with the reset, and the client then says no reply came.
+/// Linux only: usually the client has read the 6 bytes before the reset
+/// arrives, and says the reply was cut off; when the reset comes first
+/// (a loaded machine), the bytes are thrown away and it says the connection
+/// was reset. Windows may throw them away too, in its own way.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_reply_cut_short_by_a_reset_is_refused() {
     let dir = TempDir::new("tls-client-cut-rst");
     let (addr, ca, serving) = server(&dir, "数据".as_bytes(), End::Reset);
-    assert_refused_as_cut_off(&client(addr, &ca));
+    let outcome = client(addr, &ca);
+    // Whether the client read the 6 bytes before the reset arrived is up to
+    // the scheduler: on a loaded machine the reset can come first, and
+    // Linux then throws the unread bytes away. Either way it is refused in
+    // one line, and no reply is shown.
+    if outcome.stderr.contains("连接被对方重置了") {
+        assert_eq!(outcome.status.code(), Some(1), "{outcome:?}");
+        assert_eq!(outcome.stderr.lines().count(), 1, "{outcome:?}");
+        assert!(!outcome.stdout.contains("收到服务器的响应"), "{outcome:?}");
+    } else {
+        assert_refused_as_cut_off(&outcome);
+    }
     serving.join().unwrap();
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
-use testkit::{Process, Server, TempDir, binary_beside};
+use testkit::{Process, Server, TempDir};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_tls-server");
 
@@ -70,9 +70,7 @@ fn key_update_every_second(server: SocketAddr, ca: &Path) -> Option<Duration> {
 
 #[test]
 fn a_client_sending_key_updates_is_cut_off_at_the_deadline_and_the_next_is_served() {
-    let Some(client) = binary_beside(env!("CARGO_BIN_EXE_tls-server"), "tls-client") else {
-        return;
-    };
+    let client = testkit::program("tls-client");
     let dir = TempDir::new("tls-deadline");
     let server = Server::start_in(SERVER, &["127.0.0.1:0"], Some(dir.path()));
     let ca = dir.join("server.crt");
@@ -111,9 +109,7 @@ fn a_client_sending_key_updates_is_cut_off_at_the_deadline_and_the_next_is_serve
 
 #[test]
 fn a_long_message_still_gets_its_reply_every_time() {
-    let Some(client) = binary_beside(env!("CARGO_BIN_EXE_tls-server"), "tls-client") else {
-        return;
-    };
+    let client = testkit::program("tls-client");
     let dir = TempDir::new("tls-long-message");
     let server = Server::start_in(SERVER, &["127.0.0.1:0"], Some(dir.path()));
     let ca = dir.file("server.crt");
@@ -195,9 +191,7 @@ fn an_oversized_handshake_message_is_named_in_chinese_and_the_next_client_is_ser
     assert!(!line.contains("HandshakePayloadTooLarge"), "{line}");
     drop(tcp);
     let ca = dir.join("server.crt");
-    let Some(client) = binary_beside(env!("CARGO_BIN_EXE_tls-server"), "tls-client") else {
-        return;
-    };
+    let client = testkit::program("tls-client");
     let outcome = testkit::run(
         &client,
         &[server.arg().as_str(), "--ca", ca.to_str().unwrap()],

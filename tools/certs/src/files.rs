@@ -168,34 +168,12 @@ fn permission_command(path: &impl std::fmt::Display) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)] // a panic in a test is a failed test
     use super::*;
-    use std::path::PathBuf;
-
-    /// A folder of its own, removed when dropped (common has no testkit).
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(tag: &str) -> Scratch {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos();
-            let name = format!("common-files-{tag}-{}-{nanos}", std::process::id());
-            let path = std::env::temp_dir().join(name);
-            fs::create_dir_all(&path).unwrap();
-            Scratch(path)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    use testkit::TempDir;
 
     #[test]
     fn a_small_regular_file_is_read_whole() {
-        let dir = Scratch::new("small");
-        let path = dir.0.join("server.crt");
+        let dir = TempDir::new("certs-files-small");
+        let path = dir.join("server.crt");
         fs::write(&path, "-----BEGIN CERTIFICATE-----\n").unwrap();
         assert_eq!(
             read_small_file(&path).unwrap(),
@@ -209,13 +187,13 @@ mod tests {
 
     #[test]
     fn missing_large_and_directory_are_told_apart() {
-        let dir = Scratch::new("problems");
-        let missing = dir.0.join("nope.crt");
+        let dir = TempDir::new("certs-files-problems");
+        let missing = dir.join("nope.crt");
         assert!(matches!(
             read_small_file(&missing),
             Err(FileProblem::Missing)
         ));
-        let big = dir.0.join("big.crt");
+        let big = dir.join("big.crt");
         // A sparse 2 MiB file: nothing is written, the size is what counts.
         File::create(&big).unwrap().set_len(2 * MAX_SIZE).unwrap();
         let problem = read_small_file(&big).unwrap_err();
@@ -227,12 +205,12 @@ mod tests {
             "{line}"
         );
 
-        let problem = read_small_file(&dir.0).unwrap_err();
+        let problem = read_small_file(dir.path()).unwrap_err();
         assert!(
             matches!(problem, FileProblem::NotAFile("一个目录")),
             "{problem:?}"
         );
-        let line = problem.explain("CA 证书", &dir.0, "--ca 要指向证书文件");
+        let line = problem.explain("CA 证书", dir.path(), "--ca 要指向证书文件");
         assert!(line.contains("是一个目录，不是普通文件"), "{line}");
     }
 
@@ -250,13 +228,11 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_named_pipe_is_refused_without_opening_it() {
-        let dir = Scratch::new("fifo");
-        let fifo = dir.0.join("ca.crt");
+        let dir = TempDir::new("certs-files-fifo");
+        let fifo = dir.join("ca.crt");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         if !made.is_ok_and(|status| status.success()) {
-            use std::io::Write;
-            let note = "SKIPPED (not a pass): mkfifo is not available";
-            let _ = writeln!(std::io::stderr(), "{note}");
+            testkit::skip("mkfifo is not available (apt-get install coreutils)");
             return;
         }
         // Opening a FIFO with no writer blocks: had it been opened, this

@@ -240,16 +240,15 @@ fn own_folder() -> Result<PathBuf, String> {
 /// folder we were built into, with the same profile.
 fn build_programs(repo: &Repo, programs_dir: &Path) -> Result<(), String> {
     // The cargo that ran us, without what `cargo run` told us about ourselves
-    // (ring's build script would otherwise rebuild on every check).
+    // (ring's build script would otherwise rebuild on every check). In the
+    // checked repository's own target folder (with `--root`, another
+    // repository's programs must not queue for our folder's lock).
     let mut command = process_runner::cargo_command();
     command
         .args(["build", "--workspace", "--bins", "--examples"])
         .current_dir(repo.root());
     match programs_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") | None => {}
-        Some("release") => {
-            command.arg("--release");
-        }
         Some(profile) => {
             command.args(["--profile", profile]);
         }

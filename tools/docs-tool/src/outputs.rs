@@ -363,6 +363,21 @@ struct Background {
 }
 
 impl Runner<'_> {
+    /// How long `command` may take to end: one step, and for the workshop,
+    /// which first builds the chapter programs it runs (`cargo build -p …
+    /// --bins`, a build of its own the first time on a fresh target
+    /// folder), that build's deadline too.
+    fn patience_for(&self, command: &str) -> Duration {
+        let words = crate::commands::shell_words(command).concat();
+        let (packages, _) = crate::commands::cargo_options(&words);
+        if packages.iter().any(|p| p == "workshop") {
+            self.patience
+                .saturating_add(process_runner::deadline::BUILD)
+        } else {
+            self.patience
+        }
+    }
+
     /// Runs `session`; `page` is the block's lines on the page (a background
     /// process is read until it has printed as many, and, where the page
     /// stands a `…` line for several, until its last line has come).
@@ -409,7 +424,7 @@ impl Runner<'_> {
                 Step::Run(command) => {
                     let running = self.spawn(command, &ports, dir)?;
                     running
-                        .wait(self.patience)
+                        .wait(self.patience_for(command))
                         .map_err(|e| Stop::Fail(format!("`run: {command}`: {e:?}")))?;
                 }
                 Step::Stop(name) => background.retain(|b| &b.name != name),
@@ -466,7 +481,7 @@ impl Runner<'_> {
     ) -> Result<Vec<String>, Stop> {
         let running = self.spawn(command, ports, dir)?;
         let finished = running
-            .wait(self.patience)
+            .wait(self.patience_for(command))
             .map_err(|e| Stop::Fail(format!("`{command}` did not finish: {e:?}")))?;
         let lines: Vec<String> = [finished.stdout, finished.stderr]
             .concat()

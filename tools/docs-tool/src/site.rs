@@ -88,9 +88,12 @@ pub fn find_mdbook() -> Result<PathBuf, String> {
 // Publishing the sources
 // ---------------------------------------------------------------------------
 
-/// The kinds of file published: text a reader of the book may want to see.
+/// The kinds of file published: text a reader of the book may want to see
+/// (`c`: the one C file, the DLL shim the Wine tests build).
 /// (Never keys or certificates: the repository root may hold a teacher's.)
-const PUBLISHED: [&str; 9] = ["rs", "py", "toml", "md", "txt", "sh", "yml", "lock", "svg"];
+const PUBLISHED: [&str; 10] = [
+    "rs", "py", "toml", "md", "txt", "sh", "yml", "lock", "svg", "c",
+];
 
 /// Folders never published: build output, the book itself, scratch space.
 const UNPUBLISHED_DIRS: [&str; 6] = [

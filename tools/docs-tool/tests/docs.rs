@@ -11,7 +11,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failed test
 
 use std::fs;
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use docs_tool::commands::Binaries;
@@ -91,14 +90,13 @@ fn commands_name_real_members_examples_and_options() {
     let repo = Repo::this_one();
     let workspace = Workspace::load(&repo).unwrap();
     assert!(workspace.member("tcp-server").is_some(), "{workspace:?}");
-    let programs_dir = Path::new(DOCS_TOOL).parent().unwrap();
-    let programs = Binaries::in_folder(programs_dir, &repo, PATIENCE);
+    // Every program and example, built first: the check asks them for their
+    // --help and runs them.
+    let programs = Binaries::in_folder(testkit::all_programs(), &repo, PATIENCE);
     let (findings, unchecked) = commands::check_pages(&repo, &workspace, &programs);
     eprintln!("checked {} cargo commands", findings.checked);
     for why in &unchecked {
-        testkit::skip(&format!(
-            "options not checked: {why}; run `cargo test --workspace` to build every program first"
-        ));
+        testkit::skip(&format!("options not checked: {why}"));
     }
     assert_none(&findings);
     assert!(
@@ -292,8 +290,9 @@ fn the_command_line_answers_help_and_mistakes_in_chinese() {
 fn quoted_outputs_are_what_the_programs_print() {
     let repo = Repo::this_one();
     let workspace = Workspace::load(&repo).unwrap();
-    let programs_dir = Path::new(DOCS_TOOL).parent().unwrap();
-    let programs = Binaries::in_folder(programs_dir, &repo, PATIENCE);
+    // Every program and example, built first: the check asks them for their
+    // --help and runs them.
+    let programs = Binaries::in_folder(testkit::all_programs(), &repo, PATIENCE);
     let runner = Runner {
         repo: &repo,
         workspace: &workspace,
@@ -303,9 +302,7 @@ fn quoted_outputs_are_what_the_programs_print() {
     let found = outputs::check_book(&repo, &runner);
     eprintln!("{}", found.summary());
     for why in &found.skipped {
-        testkit::skip(&format!(
-            "output not checked: {why}; run `cargo test --workspace` to build every program first"
-        ));
+        testkit::skip(&format!("output not checked: {why}"));
     }
     assert!(found.problems.is_empty(), "{}", report(&found.problems));
     // A parser that silently found no markers would pass the line above.
@@ -377,23 +374,15 @@ fn outputs_repo() -> TempDir {
     dir
 }
 
-fn fixture_built() -> bool {
-    let exe = Path::new(DOCS_TOOL)
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(format!("output-fixture{}", std::env::consts::EXE_SUFFIX));
-    if !exe.exists() {
-        testkit::skip("the output-fixture example is not built (cargo test builds it)");
-    }
-    exe.exists()
+/// docs-tool's example `output-fixture`, the program the page runs, built
+/// first if need be.
+fn build_fixture() {
+    testkit::example("docs-tool", "output-fixture");
 }
 
 #[test]
 fn outputs_are_run_compared_counted_and_blessed() {
-    if !fixture_built() {
-        return;
-    }
+    build_fixture();
     let repo = outputs_repo();
     let check = docs_tool(&["check", "--no-build"], &repo);
     assert!(check.status.success(), "{}\n{}", check.stdout, check.stderr);
@@ -447,9 +436,7 @@ fn outputs_are_run_compared_counted_and_blessed() {
 
 #[test]
 fn a_wrong_exit_code_and_a_command_that_needs_a_shell_are_reported() {
-    if !fixture_built() {
-        return;
-    }
+    build_fixture();
     let repo = outputs_repo();
     let page = format!(
         "# 输出\n\n<!-- output: {FIXTURE} fail\n     exit: 1 -->\n```text\n错误: 故意失败\n```\n\n\

@@ -7,7 +7,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::thread::{self, JoinHandle};
 
-use testkit::{PATIENCE, Process, Server, binary_beside, run};
+use testkit::{PATIENCE, Process, Server, run};
 
 const PEER: &str = env!("CARGO_BIN_EXE_peer");
 
@@ -237,9 +237,7 @@ fn send_times_builds_the_long_message_and_prints_the_reply() {
 
 #[test]
 fn send_to_tcp_server_shows_byte_1024_cutting_the_342nd_character() {
-    let Some(server) = binary_beside(PEER, "tcp-server") else {
-        return;
-    };
+    let server = testkit::program("tcp-server");
     let server = Server::start(server, &["127.0.0.1:0"]);
     let outcome = run(PEER, &["send", &server.arg(), "好", "--times", "400"]);
     assert!(

@@ -50,7 +50,7 @@ mod running;
 mod temp_dir;
 
 pub use cancel::{Received, TICK, cancel, check, is_cancelled, poll_until, receive};
-pub use cargo::cargo_command;
+pub use cargo::{cargo_build_into, cargo_command};
 pub use error::{Error, Waited};
 pub use python::{Python, python};
 pub use running::{DISCARD_AFTER, Exited, Finished, Output, Running, Stream, address_in};

@@ -57,6 +57,8 @@ pub struct Running {
     /// The threads reading stdout and stderr; each ends when its pipe closes.
     readers: Vec<JoinHandle<()>>,
     /// Started by [`Running::start_group`]: the whole group is killed.
+    /// Unix only: elsewhere there is no process group to kill (see there).
+    #[cfg(unix)]
     group: bool,
     /// Started by [`Running::start_contained`]: the group is killed even
     /// after the leader has been reaped, because what it started may live on.
@@ -160,6 +162,9 @@ impl Running {
         if group {
             std::os::unix::process::CommandExt::process_group(command, 0);
         }
+        // Windows: cargo ends its own children (a job object), see start_group.
+        #[cfg(not(unix))]
+        let _ = group;
         let mut child = command.spawn().map_err(|source| Error::Start {
             label: label.to_string(),
             source,
@@ -178,6 +183,7 @@ impl Running {
             stdout,
             stderr,
             readers: out_reader.into_iter().chain(err_reader).collect(),
+            #[cfg(unix)]
             group,
             contained: false,
             dropped,

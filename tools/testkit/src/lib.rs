@@ -13,11 +13,13 @@
 
 pub mod unread;
 
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use process_runner::{Error, Finished, Output, Running, Stream, Waited};
@@ -72,6 +74,13 @@ impl Process {
         Self::spawn(program, args, dir, None, env)
     }
 
+    /// Like [`Process::start`], for a command the caller has set up (its
+    /// environment, or a program run through another, such as Wine);
+    /// `name` labels it in failures.
+    pub fn start_command(command: &mut Command, name: &str) -> Process {
+        Self::spawn_command(command, name.to_string(), None)
+    }
+
     /// Starts a process, writes `input` (if any) to its stdin and closes it.
     fn spawn<S: AsRef<OsStr>>(
         program: impl AsRef<OsStr>,
@@ -87,9 +96,13 @@ impl Process {
         if let Some(dir) = dir {
             command.current_dir(dir);
         }
+        Self::spawn_command(&mut command, name, input)
+    }
+
+    fn spawn_command(command: &mut Command, name: String, input: Option<&[u8]>) -> Process {
         let running = match input {
-            Some(input) => Running::start_with_input(&mut command, &name, Output::Keep, input),
-            None => Running::start(&mut command, &name, Output::Keep),
+            Some(input) => Running::start_with_input(command, &name, Output::Keep, input),
+            None => Running::start(command, &name, Output::Keep),
         };
         match running {
             Ok(running) => Process { running, name },
@@ -134,7 +147,9 @@ impl Process {
         self.finish_within(PATIENCE)
     }
 
-    fn finish_within(self, patience: Duration) -> Outcome {
+    /// Like [`Process::finish`], for a program whose own deadline is longer
+    /// than one step (a whole `workshop check` run).
+    pub fn finish_within(self, patience: Duration) -> Outcome {
         match self.running.wait(patience) {
             Ok(finished) => Outcome::from(finished),
             Err(e) => panic!("{}: {}", self.name, explain(&e)),
@@ -204,6 +219,13 @@ impl Server {
         Self::from_process(Process::start_with_env(program, args, dir, env))
     }
 
+    /// Like [`Server::start`], for a command the caller has set up (see
+    /// [`Process::start_command`]).
+    pub fn start_command(command: &mut Command, name: &str) -> Server {
+        Self::from_process(Process::start_command(command, name))
+    }
+
+    /// Waits for the address on the first line of a started server.
     fn from_process(process: Process) -> Server {
         match process.running.address(PATIENCE) {
             Ok(addr) => Server { process, addr },
@@ -271,6 +293,11 @@ pub fn run_in<S: AsRef<OsStr>>(
     Process::start_in(program, args, dir).finish()
 }
 
+/// Like [`run`], for a command the caller has set up (see [`Process::start_command`]).
+pub fn run_command(command: &mut Command, name: &str) -> Outcome {
+    Process::start_command(command, name).finish()
+}
+
 /// Like [`run`], with `input` written to the program's stdin (then closed).
 pub fn run_with_input<S: AsRef<OsStr>>(
     program: impl AsRef<OsStr>,
@@ -316,20 +343,73 @@ pub fn tcp_exchange(addr: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u8>
     Ok(reply)
 }
 
-/// A binary built beside `own` (the test's `CARGO_BIN_EXE_…`), if cargo built it.
+// ---------------------------------------------------------------------------
+// What a test needs from outside it: the workspace's programs, which it
+// builds, and tools, whose absence is a skip (a failure under CI)
+// ---------------------------------------------------------------------------
+
+/// The workspace program `name` (the binaries of the package of that name,
+/// e.g. `tcp-server`), built first, as the workshop's tour does.
 ///
-/// `cargo test --workspace` builds every member's binaries before any test
-/// runs; `cargo test -p one-member` does not, and then the caller skips.
-pub fn binary_beside(own: &str, name: &str) -> Option<PathBuf> {
-    let path = Path::new(own).with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if path.exists() {
-        Some(path)
-    } else {
-        skip(&format!(
-            "{name} is not built; run `cargo test --workspace` to include this test"
-        ));
-        None
+/// `cargo test --workspace` has built every program already, and the build
+/// is a no-op; `cargo test -p one-member` has not, and a test that talks to
+/// another member's program must not skip for that.
+pub fn program(name: &str) -> PathBuf {
+    build(&["-p", name, "--bins"]);
+    programs_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The example `name` of the workspace package `package`, built first.
+pub fn example(package: &str, name: &str) -> PathBuf {
+    build(&["-p", package, "--example", name]);
+    programs_dir()
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Every program and example of the workspace, built first; the folder
+/// they are in (`target/debug`, examples in its `examples/`).
+pub fn all_programs() -> PathBuf {
+    build(&["--workspace", "--bins", "--examples"]);
+    programs_dir()
+}
+
+/// Where cargo put this test (`target/debug/deps/NAME-HASH`): the programs
+/// are one folder up, in `target/debug`.
+fn programs_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("a test runs from target/PROFILE/deps")
+        .to_path_buf()
+}
+
+/// `cargo build TARGETS` into this test's own target folder and profile,
+/// once per test process: later calls (other tests in the same file)
+/// return at once, and concurrent ones wait for the first.
+fn build(targets: &[&str]) {
+    static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let key = targets.join(" ");
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if built.contains(&key) {
+        return;
     }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut command = process_runner::cargo_build_into(&programs_dir(), &root);
+    command.args(targets);
+    let cargo = Running::start_group(&mut command, "cargo", Output::Keep)
+        .unwrap_or_else(|e| panic!("cannot run cargo build {key}: {}", explain(&e)));
+    let finished = cargo
+        .wait(deadline::BUILD)
+        .unwrap_or_else(|e| panic!("cargo build {key}: {}", explain(&e)));
+    assert!(
+        finished.status.success(),
+        "cargo build {key} failed:\n{}",
+        finished.stderr.join("\n")
+    );
+    built.insert(key);
 }
 
 /// The article's Python programs, kept in the repository's `article/` folder.
@@ -340,22 +420,24 @@ pub fn article_script(name: &str) -> PathBuf {
 }
 
 /// A Python 3 (`python3`, `python`, or `py -3` on Windows: see
-/// [`process_runner::python`]) if this machine has one; otherwise prints
-/// why the test is skipped. Pass it where a program is taken.
+/// [`process_runner::python`]), or a skip (a failure under CI). Pass it
+/// where a program is taken.
 pub fn python3() -> Option<&'static process_runner::Python> {
     let found = process_runner::python();
     if found.is_none() {
-        skip("no Python 3 here (python3, python, or py -3 on Windows)");
+        skip("no Python 3 here (python3, python, or py -3 on Windows; apt-get install python3)");
     }
     found
 }
 
-/// `openssl` if this machine has it; otherwise prints why the test is skipped.
+/// `openssl`, or a skip (a failure under CI).
 pub fn openssl() -> Option<&'static str> {
-    tool("openssl", &["version"])
+    tool("openssl", &["version"], "apt-get install openssl")
 }
 
-fn tool(name: &'static str, probe: &[&str]) -> Option<&'static str> {
+/// `name` if it runs here (`name PROBE…` exits 0); otherwise a skip that
+/// names it and how to get it (`install`), which fails the test under CI.
+pub fn tool(name: &'static str, probe: &[&str], install: &str) -> Option<&'static str> {
     let found = Command::new(name)
         .args(probe)
         .stdout(Stdio::null())
@@ -363,20 +445,37 @@ fn tool(name: &'static str, probe: &[&str]) -> Option<&'static str> {
         .status()
         .is_ok_and(|status| status.success());
     if !found {
-        skip(&format!("{name} is not on PATH"));
+        skip(&format!("{name} is not on PATH ({install})"));
     }
     found.then_some(name)
 }
 
-/// Says loudly that a test did not check what its name promises.
-pub fn skip(reason: &str) {
+/// Whether this is a CI run: `CI` is set, and neither empty nor `false`
+/// (GitHub Actions, GitLab and our `.ci/run` all set `CI=true`).
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|ci| !ci.is_empty() && ci != "false")
+}
+
+/// Says loudly that a test did not check what its name promises, naming
+/// what is missing. On a learner's or developer's machine the note goes to
+/// stderr and the caller returns: a missing Python should not stop someone
+/// from running the rest. Under CI the same words fail the test: `.ci/run`
+/// installs everything the tests need, so a skip there means an install
+/// step broke, and a green run must mean every test ran.
+pub fn skip(what: &str) {
+    let note = format!("SKIPPED (not a pass): {what}");
+    assert!(
+        !in_ci(),
+        "{note} — under CI a skip is a failure: .ci/run must provide it"
+    );
     // Written straight to the process's stderr: the test harness captures
     // what eprintln! prints and shows it only for failed tests, and a skip
     // must be seen.
-    let _ = writeln!(std::io::stderr(), "SKIPPED (not a pass): {reason}");
+    let _ = writeln!(std::io::stderr(), "{note}");
 }
 
-/// Whether the machine can bind IPv6 loopback (some CI containers cannot).
+/// Whether the machine can bind IPv6 loopback (some containers cannot);
+/// otherwise a skip (a failure under CI).
 pub fn has_ipv6_loopback() -> bool {
     let ok = std::net::TcpListener::bind("[::1]:0").is_ok();
     if !ok {

@@ -106,9 +106,7 @@ fn client_port(segments: &[(u16, bool, bool)]) -> u16 {
 fn the_articles_python_client_through_chunk_4_is_followed_byte_for_byte() {
     let Some(tshark) = tshark() else { return };
     let Some(python) = python3() else { return };
-    let Some(server) = chapter("tcp-server") else {
-        return;
-    };
+    let server = chapter("tcp-server");
     let server = Server::start(server, &["127.0.0.1:0"]);
     let dir = TempDir::new("wiretap-pcap-python");
     let file = dir.file("tcp.pcap");
@@ -169,9 +167,7 @@ fn the_articles_python_client_through_chunk_4_is_followed_byte_for_byte() {
 #[test]
 fn each_connection_is_a_stream_ending_in_fin_or_in_rst() {
     let Some(tshark) = tshark() else { return };
-    let (Some(server), Some(client)) = (chapter("tcp-server"), chapter("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (chapter("tcp-server"), chapter("tcp-client"));
     let server = Server::start(server, &["127.0.0.1:0"]);
     let dir = TempDir::new("wiretap-pcap-fin-rst");
     let file = dir.file("fin-rst.pcap");
@@ -314,10 +310,8 @@ fn receive(socket: &UdpSocket) -> Vec<u8> {
 
 /// A TLS session of tls-client and tls-server through `wiretap --pcap`,
 /// with tls-client writing its key log to `keys` (or not, when `None`).
-fn tls_session(dir: &TempDir, keys: Option<&str>) -> Option<String> {
-    let (Some(server), Some(client)) = (chapter("tls-server"), chapter("tls-client")) else {
-        return None;
-    };
+fn tls_session(dir: &TempDir, keys: Option<&str>) -> String {
+    let (server, client) = (chapter("tls-server"), chapter("tls-client"));
     // tls-server makes server.crt and server.key in its folder; tls-client trusts that file.
     let server = Server::start_in(server, &["127.0.0.1:0"], Some(dir.path()));
     let file = dir.file("tls.pcap");
@@ -340,7 +334,7 @@ fn tls_session(dir: &TempDir, keys: Option<&str>) -> Option<String> {
     assert_eq!(said, keys.is_some(), "{outcome:?}");
     let log = tap.process.finish();
     assert!(log.status.success(), "{log:?}");
-    Some(file)
+    file
 }
 
 #[test]
@@ -348,9 +342,7 @@ fn with_the_key_log_tshark_decrypts_the_tls_session() {
     let Some(tshark) = tshark() else { return };
     let dir = TempDir::new("wiretap-pcap-tls");
     let keys = dir.file("keys.txt");
-    let Some(file) = tls_session(&dir, Some(&keys)) else {
-        return;
-    };
+    let file = tls_session(&dir, Some(&keys));
     let key_log = std::fs::read_to_string(&keys).unwrap();
     assert!(key_log.contains("CLIENT_TRAFFIC_SECRET_0 "), "{key_log}");
     let option = format!("tls.keylog_file:{keys}");
@@ -404,9 +396,7 @@ fn with_the_key_log_tshark_decrypts_the_tls_session() {
 fn without_the_key_log_only_encrypted_application_data_is_seen() {
     let Some(tshark) = tshark() else { return };
     let dir = TempDir::new("wiretap-pcap-tls-closed");
-    let Some(file) = tls_session(&dir, None) else {
-        return;
-    };
+    let file = tls_session(&dir, None);
     assert!(!Path::new(&dir.file("keys.txt")).exists());
     let decrypted = tshark_says(tshark, &["-r", &file, "-Y", "data || tls.alert_message"]);
     assert_eq!(decrypted, "");
@@ -510,9 +500,7 @@ fn a_loopback_capture_has_the_acks_and_options_the_reconstruction_leaves_out() {
         // Debian's tshark package brings it (wireshark-common).
         return shared::cannot_run("dumpcap is not on PATH");
     }
-    let (Some(server), Some(client)) = (chapter("tcp-server"), chapter("tcp-client")) else {
-        return;
-    };
+    let (server, client) = (chapter("tcp-server"), chapter("tcp-client"));
     let server = Server::start(server, &["127.0.0.1:0"]);
     let dir = TempDir::new("wiretap-pcap-real");
     let (real, rebuilt) = (dir.file("real.pcap"), dir.file("rebuilt.pcap"));

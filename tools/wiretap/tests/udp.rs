@@ -5,7 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::thread;
 
-use testkit::{PATIENCE, Server, TempDir, binary_beside, run};
+use testkit::{PATIENCE, Server, TempDir, run};
 
 const WIRETAP: &str = env!("CARGO_BIN_EXE_wiretap");
 
@@ -16,8 +16,9 @@ fn wiretap(server: SocketAddr, options: &[&str]) -> Server {
     Server::start(WIRETAP, &args)
 }
 
-fn chapter(name: &str) -> Option<PathBuf> {
-    binary_beside(WIRETAP, name)
+/// A chapter's program, built first if need be.
+fn chapter(name: &str) -> PathBuf {
+    testkit::program(name)
 }
 
 fn socket() -> UdpSocket {
@@ -48,12 +49,8 @@ fn receive(socket: &UdpSocket) -> Vec<u8> {
 
 #[test]
 fn udp_client_and_udp_server_talk_through_wiretap_with_both_addresses_shown() {
-    let Some(server) = chapter("udp-server") else {
-        return;
-    };
-    let Some(client) = chapter("udp-client") else {
-        return;
-    };
+    let server = chapter("udp-server");
+    let client = chapter("udp-client");
     let server = Server::start(server, &["127.0.0.1:0"]);
     let tap = wiretap(server.addr, &[]);
     let outcome = run(client, &[tap.arg()]);
@@ -88,12 +85,8 @@ fn each_datagram_keeps_its_edges_and_each_client_gets_its_own_replies() {
 
 #[test]
 fn drop_1_makes_udp_client_resend_and_then_give_up_and_the_diagram_shows_each_drop() {
-    let Some(server) = chapter("udp-server") else {
-        return;
-    };
-    let Some(client) = chapter("udp-client") else {
-        return;
-    };
+    let server = chapter("udp-server");
+    let client = chapter("udp-client");
     let server = Server::start(server, &["127.0.0.1:0"]);
     let dir = TempDir::new("wiretap-udp");
     let file = dir.file("udp.mmd");

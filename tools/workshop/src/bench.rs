@@ -20,7 +20,7 @@ use process_runner::{Output, Running, deadline};
 
 use crate::chart::{self, Axis, Bar, Chart};
 use crate::programs;
-use crate::{load, shapes, starve, tls_bench};
+use crate::{load, shapes, starve, system, tls_bench};
 
 /// `workshop bench …`.
 pub const USAGE: Usage = Usage {
@@ -148,13 +148,19 @@ pub fn article_script(name: &str) -> String {
 }
 
 // ANCHOR: threaded
-/// `threaded-server` against the article's unbounded shape and its Python.
+/// `threaded-server` against the bare pool (the same pool without deadline,
+/// polite close or logging), the article's unbounded shape, and its Python.
 pub fn threaded(clients: usize, seconds: u64, svg: Option<&Path>) -> Result<()> {
     programs::build(&["threaded-server"], true)?;
     let mut contenders = vec![
         Contender {
             label: "threaded-server",
             program: programs::binary("threaded-server")?,
+            args: vec!["127.0.0.1:0".into()],
+        },
+        Contender {
+            label: "bare_pool",
+            program: programs::example("bare_pool")?,
             args: vec!["127.0.0.1:0".into()],
         },
         Contender {
@@ -179,27 +185,29 @@ pub fn threaded(clients: usize, seconds: u64, svg: Option<&Path>) -> Result<()> 
     }
 
     say!("并发处理基准：{clients} 个客户端，每个服务器测 {seconds} 秒，同一台机器、同一次运行。");
-    say!("每个客户端不停地：连接、发送“你好，服务器！”、读到“数据已收到”、关闭。\n");
-    say!(
-        "{:<28} {:>10} {:>10} {:>10} {:>6}",
-        "服务器",
-        "请求/秒",
-        "p50",
-        "p99",
-        "错误"
-    );
+    say!("每个客户端不停地：连接、发送“你好，服务器！”、读到“数据已收到”、关闭。");
+    say!("CPU/请求：服务器进程自己用掉的 CPU 时间（Linux 的 /proc）除以请求数。\n");
+    let widths = [28, 10, 10, 10, 10, 6];
+    let heading = ["服务器", "请求/秒", "p50", "p99", "CPU/请求", "错误"];
+    say!("{}", row(&heading.map(String::from), &widths));
     let mut rates = Vec::new();
     for contender in &contenders {
-        let report = measure(contender, clients, Duration::from_secs(seconds))?;
-        say!(
-            "{:<31} {:>13.0} {:>10} {:>10} {:>8}",
-            contender.label,
-            report.per_second(),
+        let (report, cpu) = measure(contender, clients, Duration::from_secs(seconds))?;
+        let cells = [
+            contender.label.to_string(),
+            format!("{:.0}", report.per_second()),
             millis(report.p50),
             millis(report.p99),
-            report.errors
-        );
-        rates.push((contender.label, report.per_second(), report.errors));
+            cpu.map_or("无法测量".into(), |cpu| format!("{:.1} µs", cpu * 1e6)),
+            report.errors.to_string(),
+        ];
+        say!("{}", row(&cells, &widths));
+        rates.push(Rate {
+            label: contender.label,
+            per_second: report.per_second(),
+            cpu,
+            errors: report.errors,
+        });
     }
     show_targets(&rates);
     chart::save(svg, &requests_chart(&rates, clients, seconds));
@@ -207,8 +215,17 @@ pub fn threaded(clients: usize, seconds: u64, svg: Option<&Path>) -> Result<()> 
 }
 // ANCHOR_END: threaded
 
+/// One row of the `bench threaded` table.
+struct Rate {
+    label: &'static str,
+    per_second: f64,
+    /// Server CPU seconds per request; `None` where /proc cannot tell.
+    cpu: Option<f64>,
+    errors: u64,
+}
+
 /// The table's requests per second as a bar chart.
-fn requests_chart(rates: &[(&str, f64, u64)], clients: usize, seconds: u64) -> Chart {
+fn requests_chart(rates: &[Rate], clients: usize, seconds: u64) -> Chart {
     Chart {
         file: "bench-threaded.svg",
         title: "并发处理：每秒完成的请求（越长越好）".into(),
@@ -218,24 +235,32 @@ fn requests_chart(rates: &[(&str, f64, u64)], clients: usize, seconds: u64) -> C
         axis: Axis::of("请求/秒"),
         bars: rates
             .iter()
-            .map(|(label, per_second, _)| Bar {
-                label: label.to_string(),
-                value: *per_second,
-                shown: format!("{per_second:.0} 请求/秒"),
+            .map(|rate| Bar {
+                label: rate.label.to_string(),
+                value: rate.per_second,
+                shown: format!("{:.0} 请求/秒", rate.per_second),
             })
             .collect(),
         note: chart::made_by("threaded"),
     }
 }
 
-fn measure(contender: &Contender, clients: usize, duration: Duration) -> Result<load::Report> {
+/// Starts the contender, warms it up, and measures: what the load saw, and
+/// the server's own CPU seconds per request (`None` where /proc cannot tell).
+fn measure(
+    contender: &Contender,
+    clients: usize,
+    duration: Duration,
+) -> Result<(load::Report, Option<f64>)> {
     let mut command = Command::new(&contender.program);
     command.args(&contender.args);
     let server = Running::start(&mut command, contender.label, Output::Discard)?;
     let addr = server.address(STARTUP)?;
     // A short warm-up, so the first connections' one-off costs are not measured.
     load::run(addr, clients, Duration::from_millis(300))?;
+    let before = system::cpu_seconds(server.id());
     let report = load::run(addr, clients, duration)?;
+    let after = system::cpu_seconds(server.id());
     if report.requests == 0 {
         bail!(
             "{} 在 {} 秒内没有完成一次请求，无法测量",
@@ -243,20 +268,33 @@ fn measure(contender: &Contender, clients: usize, duration: Duration) -> Result<
             duration.as_secs()
         );
     }
-    Ok(report)
+    let cpu = before
+        .zip(after)
+        .map(|(before, after)| (after - before) / report.requests as f64);
+    Ok((report, cpu))
 }
 
 /// Prints the ratios beside the targets, as information.
-fn show_targets(rates: &[(&str, f64, u64)]) {
-    let rate = |label: &str| rates.iter().find(|r| r.0 == label).map(|r| r.1);
-    let errors: u64 = rates.iter().map(|r| r.2).sum();
-    let pool = rate("threaded-server").unwrap_or(0.0);
+fn show_targets(rates: &[Rate]) {
+    let find = |label: &str| rates.iter().find(|r| r.label == label);
+    let errors: u64 = rates.iter().map(|r| r.errors).sum();
+    let pool = find("threaded-server").map_or(0.0, |r| r.per_second);
     say!();
-    if let Some(spawn) = rate("spawn_per_connection") {
-        ratio_line("threaded-server / spawn_per_connection", pool, spawn, 2.0);
+    if let Some(spawn) = find("spawn_per_connection") {
+        ratio_line(
+            "threaded-server / spawn_per_connection",
+            pool,
+            spawn.per_second,
+            2.0,
+        );
     }
-    if let Some(python) = rate("python threaded_server.py") {
-        ratio_line("threaded-server / Python", pool, python, 20.0);
+    if let Some(python) = find("python threaded_server.py") {
+        ratio_line("threaded-server / Python", pool, python.per_second, 20.0);
+    }
+    // What the deadline, the polite close and the log line cost, in CPU.
+    let cpu = |label: &str| find(label).and_then(|r| r.cpu);
+    if let (Some(reliable), Some(bare)) = (cpu("threaded-server"), cpu("bare_pool")) {
+        ratio_at_most("threaded-server CPU/请求 ÷ bare_pool", reliable, bare, 1.25);
     }
     say!("错误总数: {errors}（目标 0）{}", mark(errors == 0));
 }

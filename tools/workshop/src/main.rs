@@ -27,6 +27,12 @@
 //! cargo run -p workshop -- check --watch      # check again on every save
 //! ```
 //!
+//! And the teacher's board of who is stuck where (see `board/`):
+//!
+//! ```text
+//! cargo run -p workshop -- board              # listens on 0.0.0.0:7878
+//! ```
+//!
 //! And for a classroom without internet (see `kit/` and `doctor/`):
 //!
 //! ```text
@@ -35,6 +41,7 @@
 //! ```
 
 mod bench;
+mod board;
 mod chart;
 mod check;
 mod crowd;
@@ -64,6 +71,7 @@ const WORKSHOP: Commands = Commands {
     default: Some(&tour::USAGE),
     commands: &[
         &check::USAGE,
+        &board::USAGE,
         &doctor::USAGE,
         &kit::USAGE,
         &bench::USAGE,
@@ -82,7 +90,8 @@ const WORKSHOP: Commands = Commands {
         "cargo run -p workshop -- check",
         "cargo run -p workshop -- check 2 --hint",
         "cargo run -p workshop -- check 3 --seed 123456",
-        "cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明",
+        "cargo run -p workshop -- board",
+        "cargo run -p workshop -- check --watch --report 192.168.1.23:7878 --name 小明",
         "cargo run -p workshop -- doctor",
         "cargo run -p workshop -- kit E:\\",
         "cargo run --release -p workshop -- bench",
@@ -105,6 +114,16 @@ fn main() -> ExitCode {
     // a benchmark or load run that measured nothing).
     let result = match command {
         "check" => check::main(&args),
+        // The board's normal end is Ctrl-C; it says so itself, and exits 0.
+        "board" => {
+            return match board::main(&args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    esay!("错误: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         "doctor" => doctor::main(&args),
         "kit" => kit::main(&args),
         "bench" => bench::main(&args),

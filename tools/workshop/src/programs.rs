@@ -11,7 +11,6 @@
 //! On a fresh clone this is the first command a user types, and it works; the
 //! second time the build is a no-op that takes a fraction of a second.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -54,6 +53,24 @@ pub fn build(packages: &[&str], examples: bool) -> Result<()> {
     Ok(())
 }
 
+/// Whether `error` (from [`build`]) is that cargo could not be started at
+/// all, rather than a build that failed.
+pub fn is_no_cargo(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<process_runner::Error>(),
+        Some(process_runner::Error::Start { .. })
+    )
+}
+
+/// Checks that every one of `packages`' binaries (named like the package,
+/// as every chapter program and tool is) is already built beside this program.
+pub fn all_built(packages: &[&str]) -> Result<()> {
+    for package in packages {
+        binary(package)?;
+    }
+    Ok(())
+}
+
 /// `cargo build` for `packages`, into the folder and with the profile that
 /// this program itself was built with.
 fn build_command(packages: &[&str], examples: bool) -> Result<Command> {
@@ -70,35 +87,8 @@ fn build_command(packages: &[&str], examples: bool) -> Result<Command> {
 /// `cargo build TARGETS…` (e.g. `-p exercises --bin ex1`), into the folder
 /// and with the profile that this program itself was built with.
 pub fn cargo_build(targets: &[&str]) -> Result<Command> {
-    let dir = target_dir()?;
-    // The folder is named after the profile, except the default one's.
-    let profile = dir.file_name().and_then(OsStr::to_str).unwrap_or("debug");
-    // The cargo that ran us, without what `cargo run` told us about ourselves.
-    let mut command = process_runner::cargo_command();
-    command
-        .current_dir(workspace_root())
-        .arg("build")
-        .args(targets);
-    if profile != "debug" {
-        command.args(["--profile", profile]);
-    }
-    // The cargo that ran us may have been given --target-dir (and --target):
-    // build into the same folder. Cargo marks a target folder's root with
-    // CACHEDIR.TAG; we sit in ROOT/PROFILE or, with --target, ROOT/TRIPLE/PROFILE.
-    // Cargo tags ROOT/TRIPLE as well, so the longer layout is tried first.
-    let is_root = |folder: &Path| folder.join("CACHEDIR.TAG").exists();
-    match (dir.parent(), dir.parent().and_then(Path::parent)) {
-        (Some(triple), Some(root)) if is_root(root) => {
-            command.arg("--target-dir").arg(root);
-            command
-                .arg("--target")
-                .arg(triple.file_name().unwrap_or_default());
-        }
-        (Some(root), _) if is_root(root) => {
-            command.arg("--target-dir").arg(root);
-        }
-        _ => {} // unknown layout: let cargo's own settings decide
-    }
+    let mut command = process_runner::cargo_build_into(&target_dir()?, &workspace_root());
+    command.args(targets);
     Ok(command)
 }
 

@@ -18,20 +18,12 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use process_runner::{Output, Running, deadline};
-use testkit::{Outcome, TempDir};
+use testkit::{Outcome, TempDir, skip};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
 /// The tools the doctor looks for on PATH.
 const TOOLS: &[&str] = &["rustc", "cc", "python3", "openssl"];
-
-/// A skip: a note here, a failure in CI, which must run everything.
-fn skip(reason: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true, and this test cannot run: {reason}");
-    }
-    testkit::skip(reason);
-}
 
 /// One doctor run on a machine that has `tools`, with `env` set, in
 /// `namespace` if given.
@@ -320,10 +312,7 @@ fn a_busy_lesson_port_and_the_lan_address_are_shown() {
     let Some(namespace) = Namespace::new() else {
         return;
     };
-    let Some(tcp_server) = testkit::binary_beside(WORKSHOP, "tcp-server") else {
-        skip("tcp-server is not built");
-        return;
-    };
+    let tcp_server = testkit::program("tcp-server");
     namespace.ip(&["link", "set", "lo", "up"]);
     // A veth pair with both ends inside: an interface with an address and
     // a carrier, as a laptop on Wi-Fi has (this kernel may lack `dummy`).

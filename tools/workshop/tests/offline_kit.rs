@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use process_runner::{Output, Running, deadline};
-use testkit::{Outcome, TempDir};
+use testkit::{Outcome, TempDir, skip};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
@@ -48,14 +48,6 @@ fn in_a_git_checkout() -> bool {
         skip("not a git checkout (or no git): a kit is made from a git repository");
     }
     found
-}
-
-/// A skip: a note here, a failure in CI, which must run everything.
-fn skip(reason: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true, and this test cannot run: {reason}");
-    }
-    testkit::skip(reason);
 }
 
 #[test]

@@ -20,17 +20,9 @@ pub const DEADLINE: Duration = Duration::from_secs(5);
 /// The event-loop server's own binary.
 pub const EVENT_LOOP: &str = env!("CARGO_BIN_EXE_event-loop-server");
 
-/// The tokio example, which cargo builds beside the binaries (in `examples/`)
-/// for `cargo test`; `None`, with a printed note, if it is missing.
-pub fn async_example() -> Option<PathBuf> {
-    let name = format!("async_server{}", std::env::consts::EXE_SUFFIX);
-    let path = Path::new(EVENT_LOOP).with_file_name("examples").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        testkit::skip("the async_server example is not built (cargo test builds it)");
-        None
-    }
+/// The tokio example, built first if need be.
+pub fn async_example() -> PathBuf {
+    testkit::example("event-loop-server", "async_server")
 }
 
 pub fn start(program: &Path, extra: &[&str]) -> Server {
@@ -65,9 +57,7 @@ pub fn the_articles_python_client_gets_the_reply(program: &Path) {
 }
 
 pub fn our_tcp_client_gets_the_reply(program: &Path) {
-    let Some(client) = testkit::binary_beside(EVENT_LOOP, "tcp-client") else {
-        return;
-    };
+    let client = testkit::program("tcp-client");
     let server = start(program, &[]);
     let outcome = run(&client, &[server.arg(), "自己的消息".to_string()]);
     assert!(outcome.status.success(), "{outcome:?}");
@@ -256,13 +246,11 @@ pub fn a_thousand_idle_clients_and_a_good_one_is_answered(program: &Path) {
             idle.len()
         );
     }
-    // Our tcp-client (10-second timeout) if it is built, else a minimal client.
-    let ((), took) = testkit::timed(|| match testkit::binary_beside(EVENT_LOOP, "tcp-client") {
-        Some(client) => {
-            let outcome = run(&client, &[server.arg()]);
-            assert!(outcome.status.success(), "{outcome:?}");
-        }
-        None => assert_serves(&server),
+    // Our tcp-client (10-second timeout), built before the clock starts.
+    let client = testkit::program("tcp-client");
+    let ((), took) = testkit::timed(|| {
+        let outcome = run(&client, &[server.arg()]);
+        assert!(outcome.status.success(), "{outcome:?}");
     });
     assert!(took < prompt, "answered after {took:?} with 1000 idle");
     // All of them are still held, except any whose 5 seconds are up (only
@@ -277,9 +265,13 @@ pub fn a_thousand_idle_clients_and_a_good_one_is_answered(program: &Path) {
         }
     }
     if held < idle.len() {
-        testkit::skip(&format!(
-            "only {held} of 1000 idle clients were still within their deadline"
-        ));
+        // Connecting took longer than a deadline (a very busy machine):
+        // the oldest were closed on time, which is right, and every one
+        // still within its deadline was open, which is what is asserted.
+        eprintln!(
+            "note: {} of 1000 idle clients had passed their deadline; the {held} within it were open",
+            idle.len() - held
+        );
     }
     #[cfg(target_os = "linux")]
     {
@@ -321,10 +313,22 @@ pub fn at_the_cap_newcomers_wait_and_the_cap_is_logged_once(program: &Path) {
         .filter(|l| l.contains("达到上限"))
         .collect();
     assert!(repeated.is_empty(), "logged again: {meanwhile:#?}");
-    // And nothing more about the cap afterwards.
+    // Afterwards the cap may be reached again: on a loaded machine the
+    // silent clients' deadlines fire a few at a time, and the waiting ones
+    // fill the places as they free, back up to 10. Each time is again one
+    // line, followed by one when the queue is empty, never two in a row.
     drop(TcpStream::connect(server.addr).unwrap());
     let after = server.process.stderr_until("没有发送数据就关闭了连接");
-    assert!(!after.iter().any(|l| l.contains("上限")), "{after:#?}");
+    let mut paused = false;
+    for line in &after {
+        if line.contains("达到上限") {
+            assert!(!paused, "logged twice in one pause: {after:#?}");
+            paused = true;
+        } else if line.contains("排队等候的客户端都已接受") {
+            assert!(paused, "a resume without a pause: {after:#?}");
+            paused = false;
+        }
+    }
     drop(silent);
     assert_serves(&server);
 }

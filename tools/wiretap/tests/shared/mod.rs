@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use testkit::{Server, binary_beside};
+use testkit::Server;
 
 pub const WIRETAP: &str = env!("CARGO_BIN_EXE_wiretap");
 
@@ -18,33 +18,20 @@ pub fn wiretap(server: SocketAddr, options: &[&str]) -> Server {
     Server::start(WIRETAP, &args)
 }
 
-/// A chapter's program, if `cargo test --workspace` built it.
-pub fn chapter(name: &str) -> Option<PathBuf> {
-    binary_beside(WIRETAP, name)
-}
-
-/// Whether this run is CI's, where every test must really run.
-pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|ci| !ci.is_empty() && ci != "false")
+/// A chapter's program, built first if need be.
+pub fn chapter(name: &str) -> PathBuf {
+    testkit::program(name)
 }
 
 /// A test that cannot run here: a skip note, or a failure under `CI=true`
 /// (`.ci/run` runs as root and installs every tool these tests need).
 pub fn cannot_run(why: &str) {
-    assert!(!in_ci(), "CI must run this test, but: {why}");
     testkit::skip(why);
 }
 
-/// `tshark` if it is installed; otherwise [`cannot_run`].
+/// `tshark`, or a skip note (a failure under CI).
 pub fn tshark() -> Option<&'static str> {
-    let found = std::process::Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !found {
-        cannot_run("tshark is not on PATH (Debian: apt-get install tshark)");
-    }
-    found.then_some("tshark")
+    testkit::tool("tshark", &["--version"], "Debian: apt-get install tshark")
 }
 
 /// Whether this process may make raw sockets and network namespaces (root

@@ -39,7 +39,7 @@ mod learner;
 mod outcome;
 mod peers;
 pub mod progress;
-mod report;
+pub mod report;
 pub mod run;
 mod seed;
 mod step;
@@ -67,7 +67,7 @@ pub struct Request {
     pub watch: bool,
     pub hint: bool,
     pub solution: bool,
-    /// `--report ADDR --name NAME`: tell the teacher's threaded-server.
+    /// `--report ADDR --name NAME`: tell the teacher's board.
     pub report: Option<report::Reporter>,
     /// `--program FILE`: check a program built elsewhere (the answer keys).
     pub program: Option<PathBuf>,
@@ -100,9 +100,13 @@ pub const USAGE: Usage = Usage {
         ),
         (
             "--report ADDR",
-            "每通过一个练习，就告诉老师的 threaded-server 一声（和 --name 一起用）",
+            "每检查一次，就把结果（第几个练习，通过了还是卡在第几步）告诉老师的看板（workshop board 的地址，和 --name 一起用）；\
+             看板暂时连不上时，结果先记下，下次一起发",
         ),
-        ("--name NAME", "告诉老师时用的名字"),
+        (
+            "--name NAME",
+            "告诉老师时用的名字（最多 8 个汉字或 16 个字母）",
+        ),
         (
             "--program FILE",
             "检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用；不能和 --report 一起用）",
@@ -113,7 +117,7 @@ pub const USAGE: Usage = Usage {
         "cargo run -p workshop -- check",
         "cargo run -p workshop -- check 2 --hint",
         "cargo run -p workshop -- check 3 --seed 123456",
-        "cargo run -p workshop -- check --watch --report 192.168.1.23:9999 --name 小明",
+        "cargo run -p workshop -- check --watch --report 192.168.1.23:7878 --name 小明",
     ],
 };
 
@@ -205,10 +209,10 @@ fn reporter(report: Option<&str>, name: Option<&str>) -> Result<Option<report::R
             Ok(Some(report::Reporter::new(addr, name)?))
         }
         (Some(_), None) => bail!(
-            "--report 要和 --name 一起用，老师才知道是谁完成的，例如 --report 192.168.1.23:9999 --name 小明"
+            "--report 要和 --name 一起用，老师才知道是谁，例如 --report 192.168.1.23:7878 --name 小明"
         ),
         (None, Some(_)) => bail!(
-            "--name 是给 --report 用的：写上老师的 threaded-server 的地址，例如 --report 192.168.1.23:9999 --name 小明"
+            "--name 是给 --report 用的：写上老师的看板的地址，例如 --report 192.168.1.23:7878 --name 小明"
         ),
     }
 }

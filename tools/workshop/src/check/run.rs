@@ -15,7 +15,9 @@ use super::exercises::{EXERCISES, Exercise};
 use super::learner::{ALREADY, Ctx, Transcript};
 use super::outcome::{self, Evidence, Stop};
 use super::progress::Progress;
+use super::report::{CheckRun, Mistake as ReportedMistake};
 use super::{Request, command, heading, peers, seed};
+use crate::board::protocol as board;
 use crate::programs;
 
 /// What one check run found: which exercise, with which seed, how it
@@ -38,6 +40,9 @@ pub enum Verdict {
     Passed,
     /// The learner's program failed check `step` (counting from 1).
     Failed { step: usize, title: &'static str },
+    /// It stopped at check `step` because that step's TODO still says
+    /// “还没写”: the learner is working through it, not stuck.
+    Unwritten { step: usize, title: &'static str },
     /// The checker's own peers failed at `step`: not the learner's doing.
     Broken { step: usize, title: &'static str },
     /// The learner's file did not compile.
@@ -65,14 +70,25 @@ pub struct Tools {
 
 /// Builds the chapter programs and tools the checks talk to (a no-op once
 /// built), and looks for a Python 3.
-pub fn prepare() -> Result<Tools> {
+///
+/// With `--program` (a program built elsewhere) on a machine where cargo
+/// cannot even be started, the chapter programs already built beside this
+/// one are used instead: that is how the Windows `workshop.exe` is checked
+/// under Wine (tools/on-windows), and how a teacher can check prebuilt
+/// programs on a laptop without Rust.
+pub fn prepare(program: Option<&Path>) -> Result<Tools> {
     say!("正在准备检查要用的程序（第一次要编译一两分钟，之后几乎不花时间）……");
-    programs::build(peers::PROGRAMS, false)?;
+    match programs::build(peers::PROGRAMS, false) {
+        Ok(()) => {}
+        Err(e) if program.is_some() && programs::is_no_cargo(&e) => {
+            programs::all_built(peers::PROGRAMS)?;
+            say!("（这里运行不了 cargo：检查用这个 workshop 旁边已经编译好的各章程序。）");
+        }
+        Err(e) => return Err(e),
+    }
     let python = peers::find_python();
     if python.is_none() {
-        say!(
-            "（这台电脑上找不到 Python 3：和原文的 Python 程序对话的那几项检查会跳过，其余照常。）"
-        );
+        say!("（这台电脑上没有 Python 3：和原文的 Python 程序对话的那几项检查会跳过。）");
     }
     Ok(Tools { python })
 }
@@ -83,7 +99,7 @@ pub fn check_once(
     request: &Request,
     progress: &mut Progress,
 ) -> Result<bool> {
-    let tools = prepare()?;
+    let tools = prepare(request.program.as_deref())?;
     let seed = request.seed.unwrap_or_else(seed::fresh);
     let mut summary = check_exercise(exercise, request.program.as_deref(), &tools, seed)?;
     remember(&mut summary, request, progress)?;
@@ -92,7 +108,33 @@ pub fn check_once(
     } else {
         after_failure(exercise);
     }
+    report(exercise, request, &summary);
     Ok(summary.passed())
+}
+
+/// `--report`: tells the teacher's board how this run ended, with the
+/// mistake the check recognised and the learner's count of attempts. A
+/// run the checker itself could not finish is not the learner's, and is
+/// not reported.
+pub fn report(exercise: &Exercise, request: &Request, summary: &Summary) {
+    let Some(reporter) = &request.report else {
+        return;
+    };
+    let verdict = match summary.verdict {
+        Verdict::Passed => board::Verdict::Passed,
+        Verdict::Failed { step, .. } => board::Verdict::Failed { step },
+        Verdict::Unwritten { step, .. } => board::Verdict::Unwritten { step },
+        Verdict::NotBuilt => board::Verdict::Failed { step: 0 },
+        Verdict::Broken { .. } => return,
+    };
+    reporter.send(&CheckRun {
+        exercise: exercise.number,
+        verdict,
+        mistake: summary.mistake.as_ref().map(|m| ReportedMistake {
+            id: m.id.to_string(),
+        }),
+        attempts: (summary.attempts > 0).then_some(summary.attempts),
+    });
 }
 
 /// Counts the attempt (and a pass) in the progress file, for the
@@ -191,8 +233,14 @@ pub fn check_exercise(
         let Err(stop) = result else {
             continue;
         };
+        let not_written = evidence.not_written()
+            || matches!(&stop, Stop::Failed(failed) if failed.seen.contains("还没写："));
         summary.verdict = match stop {
             Stop::Broken(_) => Verdict::Broken {
+                step,
+                title: check.what,
+            },
+            _ if not_written => Verdict::Unwritten {
                 step,
                 title: check.what,
             },
@@ -202,13 +250,10 @@ pub fn check_exercise(
             },
         };
         // A TODO still not written is not a mistake of any kind yet.
-        summary.mistake = stop
-            .recognised()
-            .filter(|_| !evidence.not_written())
-            .map(|m| Named {
-                id: m.id,
-                name: m.name,
-            });
+        summary.mistake = stop.recognised().filter(|_| !not_written).map(|m| Named {
+            id: m.id,
+            name: m.name,
+        });
         for (later, check) in exercise.checks.iter().enumerate().skip(step) {
             outcome::print_not_run(later + 1, total, check.what);
         }
@@ -282,12 +327,6 @@ pub fn after_pass(exercise: &Exercise, request: &Request, progress: &Progress) -
         exercise.solution,
         command(&format!("{number} --solution"))
     );
-    if let Some(reporter) = &request.report {
-        reporter.send(&reporter.line(exercise));
-        if request.program.is_none() && progress.all_passed() {
-            reporter.send(&reporter.all_done(EXERCISES.len()));
-        }
-    }
     if request.program.is_some() {
         return Ok(());
     }

@@ -30,7 +30,7 @@ enum Woken {
 }
 
 pub fn run(first: &'static Exercise, request: &Request, progress: &mut Progress) -> Result<bool> {
-    let tools = run::prepare()?;
+    let tools = run::prepare(request.program.as_deref())?;
     let typed = typed_lines();
     let mut exercise = first;
     loop {
@@ -77,6 +77,7 @@ fn check(
             command(&format!("{} --hint", exercise.number))
         );
     }
+    run::report(exercise, request, &summary);
     Ok(passed)
 }
 
