@@ -51,7 +51,8 @@ fn serve(args: &Args) -> Result<()> {
     let server_address = args.addr.bind_address()?;
     // server_socket.bind(server_address)
     // server_socket.listen(5)
-    let server_socket = listen(server_address).map_err(|e| errors::bind(&args.addr, &e))?;
+    let server_socket =
+        listen(server_address).map_err(|e| explained(e, |e| errors::bind(&args.addr, e)))?;
     // print('等待客户端连接...')，后面加上真正绑定的地址：端口写 0 时，从这里知道系统挑了哪个。
     say!("等待客户端连接... {}", server_socket.local_addr()?);
 
@@ -118,6 +119,8 @@ fn receive(connection: &mut TcpStream) -> io::Result<Vec<u8>> {
 /// 原文：`connection.sendall(b'数据已收到')`
 ///
 /// `sendall` 发完每一个字节才返回；`write` 可能只写了一部分，找一找哪个方法和 `sendall` 一样。
+/// `TCP_REPLY` 是一个 `&str`（文字），而连接上发送的是字节：`TCP_REPLY.as_bytes()` 给出它的字节，
+/// 就是原文的 `b'数据已收到'`。
 fn reply(connection: &mut TcpStream) -> io::Result<()> {
     Err(not_written("TODO 4（reply：回复“数据已收到”）"))
 }
@@ -125,4 +128,12 @@ fn reply(connection: &mut TcpStream) -> io::Result<()> {
 /// 还没写的那一步返回这个错误，说出是哪一步。那一步写好后，就用不到它了。
 fn not_written(step: &str) -> io::Error {
     io::Error::other(format!("还没写：{step}"))
+}
+
+/// 出错时的一句话：还没写的那一步只说“还没写”，别的错误才交给 `explain` 说明。
+fn explained(error: io::Error, explain: impl FnOnce(&io::Error) -> anyhow::Error) -> anyhow::Error {
+    if error.to_string().starts_with("还没写：") {
+        return error.into();
+    }
+    explain(&error)
 }

@@ -61,10 +61,10 @@ fn talk(args: &Args) -> Result<()> {
     let mut server = deadline.guard(&client_socket);
     // client_socket.sendall(message)
     send(&mut server, message.as_bytes())
-        .map_err(|e| errors::exchange(server_address, &e, CLIENT_TIMEOUT))?;
+        .map_err(|e| explained(e, |e| errors::exchange(server_address, e, CLIENT_TIMEOUT)))?;
     // data = client_socket.recv(1024) —— 但要读完整个回复。
     let data = read_reply(&mut server)
-        .map_err(|e| errors::exchange(server_address, &e, CLIENT_TIMEOUT))?;
+        .map_err(|e| explained(e, |e| errors::exchange(server_address, e, CLIENT_TIMEOUT)))?;
     if data.is_empty() {
         bail!("服务器 {server_address} 没有回复任何数据就关闭了连接");
     }
@@ -113,4 +113,12 @@ fn read_reply(server: &mut impl Read) -> io::Result<Vec<u8>> {
 /// 还没写的那一步返回这个错误，说出是哪一步。那一步写好后，就用不到它了。
 fn not_written(step: &str) -> io::Error {
     io::Error::other(format!("还没写：{step}"))
+}
+
+/// 出错时的一句话：还没写的那一步只说“还没写”，别的错误才交给 `explain` 说明。
+fn explained(error: io::Error, explain: impl FnOnce(&io::Error) -> anyhow::Error) -> anyhow::Error {
+    if error.to_string().starts_with("还没写：") {
+        return error.into();
+    }
+    explain(&error)
 }

@@ -72,11 +72,12 @@ fn talk(args: &Args) -> Result<()> {
     let mut socket = deadline.guard(&client_socket);
     // 原文的 context.wrap_socket(...)：给这条 TCP 连接配上 TLS。
     let mut tls = ClientConnection::new(config, server_name)?;
-    handshake(&mut tls, &mut socket).map_err(|e| explain(&e, server_address, ca_file))?;
+    handshake(&mut tls, &mut socket)
+        .map_err(|e| explained(e, |e| explain(e, server_address, ca_file)))?;
     say!("已与 {server_address} 建立 TLS 连接，服务器的证书验证通过");
     // sendall(message)，然后读回复
     let data = exchange(&mut tls, &mut socket, message.as_bytes())
-        .map_err(|e| anyhow!("与 {server_address} 通信时出错: {e}"))?;
+        .map_err(|e| explained(e, |e| anyhow!("与 {server_address} 通信时出错: {e}")))?;
     if data.is_empty() {
         bail!("服务器 {server_address} 没有回复任何数据就关闭了连接");
     }
@@ -178,4 +179,12 @@ fn explain(error: &io::Error, server: &HostPort, ca_file: &str) -> anyhow::Error
 /// 还没写的那一步返回这个错误，说出是哪一步。写好后，就用不到它了。
 fn not_written(step: &str) -> io::Error {
     io::Error::other(format!("还没写：{step}"))
+}
+
+/// 出错时的一句话：还没写的那一步只说“还没写”，别的错误才交给 `explain` 说明。
+fn explained(error: io::Error, explain: impl FnOnce(&io::Error) -> anyhow::Error) -> anyhow::Error {
+    if error.to_string().starts_with("还没写：") {
+        return error.into();
+    }
+    explain(&error)
 }

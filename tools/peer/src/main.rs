@@ -11,6 +11,7 @@
 //! cargo run -p peer -- silent 127.0.0.1:9999            # 连上，一言不发
 //! cargo run -p peer -- send 127.0.0.1:9999 好 --times 400
 //! cargo run -p peer -- udp-listen 127.0.0.1:9999        # 只收不回的 UDP 接收方
+//! cargo run -p peer -- reply 127.0.0.1:9999 你好 --chunk 1   # 把回复拆成 1 字节一块的服务器
 //! cargo run -p peer -- --help                           # 全部子命令
 //! ```
 //!
@@ -18,6 +19,7 @@
 //! one Chinese line and a non-zero exit when it cannot do its job at all
 //! (connection refused, a bad argument).
 
+mod serve;
 mod talk;
 mod tcp;
 mod udp;
@@ -68,12 +70,24 @@ const COMMANDS: &[Command] = &[
         run: tcp::send,
     },
     Command {
+        usage: &tcp::LINES,
+        run: tcp::lines,
+    },
+    Command {
+        usage: &serve::REPLY,
+        run: serve::reply,
+    },
+    Command {
         usage: &udp::LISTEN,
         run: udp::listen,
     },
     Command {
         usage: &udp::SEND,
         run: udp::send,
+    },
+    Command {
+        usage: &serve::UDP_REPLY_USAGE,
+        run: serve::udp_reply,
     },
 ];
 

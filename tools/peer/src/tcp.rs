@@ -205,3 +205,75 @@ pub fn send(args: &Args) -> Result<()> {
     talk.finish(CLIENT_TIMEOUT);
     Ok(())
 }
+
+pub const LINES: Usage = Usage {
+    program: "peer lines",
+    about: "把几行消息（每行以换行结尾）用一次 write 发出去，然后关闭写方向（FIN），打印服务器的每一次回复：一行一条消息的协议用它来试",
+    arguments: &[ADDR],
+    options: &[
+        (
+            "--line TEXT",
+            "一行的文字（不带换行），可以写多次；不写就是“第一条”“第二条”两行",
+        ),
+        (
+            "--times N",
+            "每一行的文字重复 N 次，默认 1（例如 --line x --times 1024 是 1024 字节的一行）",
+        ),
+        (
+            "--unfinished TEXT",
+            "最后再发 TEXT，不带换行：一行只发了一半就关闭",
+        ),
+    ],
+    notes: &["发送之后一直读，直到服务器关闭连接，最多等 10 秒。全部最长 16 MiB。"],
+    examples: &[
+        "peer lines 127.0.0.1:9999 --line 第一条 --line 第二条",
+        "peer lines 127.0.0.1:9999 --line x --times 1024",
+        "peer lines 127.0.0.1:9999 --line 你好 --unfinished 半行",
+    ],
+};
+
+pub fn lines(args: &Args) -> Result<()> {
+    let times = args.number("--times", 1)?;
+    let mut texts: Vec<String> = args.options("--line").map(String::from).collect();
+    if texts.is_empty() && args.option("--unfinished").is_none() {
+        texts = vec!["第一条".to_string(), "第二条".to_string()];
+    }
+    let mut bytes = Vec::new();
+    for text in &texts {
+        if text.len().saturating_mul(times) > MOST_BYTES {
+            bail!(
+                "一行太长了：{} 字节 × {times} 超过了 16 MiB 的上限",
+                text.len()
+            );
+        }
+        bytes.extend_from_slice(text.repeat(times).as_bytes());
+        bytes.push(b'\n');
+    }
+    if let Some(half) = args.option("--unfinished") {
+        bytes.extend_from_slice(half.as_bytes());
+    }
+    if bytes.len() > MOST_BYTES {
+        bail!(
+            "消息太长了：一共 {} 字节，超过了 16 MiB 的上限",
+            bytes.len()
+        );
+    }
+    let stream = talk::connect(&args.addr)?;
+    let writer = stream.try_clone()?;
+    let talk = Talk::start(stream)?;
+    let what = format!(
+        "{} 行{}",
+        texts.len(),
+        match args.option("--unfinished") {
+            Some(half) => format!("，再加不带换行的“{}”", talk::describe(half, 1)),
+            None => String::new(),
+        }
+    );
+    if talk.send(&bytes, &what) {
+        // 不再发送：服务器读到 0 字节，就知道消息都到了。
+        let _ = writer.shutdown(std::net::Shutdown::Write);
+        say!("关闭了写方向（FIN）");
+    }
+    talk.finish(CLIENT_TIMEOUT);
+    Ok(())
+}

@@ -11,15 +11,18 @@ use testkit::{PATIENCE, Process, Server, run};
 
 const PEER: &str = env!("CARGO_BIN_EXE_peer");
 
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 11] = [
     "silent",
     "trickle",
     "reset",
     "together",
     "apart",
     "send",
+    "lines",
+    "reply",
     "udp-listen",
     "udp-send",
+    "udp-reply",
 ];
 
 /// A listener that accepts one connection and hands it to `serve`.
@@ -340,4 +343,101 @@ fn udp_send_to_nobody_is_one_line_and_a_failure() {
     let outcome = run(PEER, &["udp-send", &addr]);
     assert_eq!(outcome.status.code(), Some(1), "{outcome:?}");
     assert!(outcome.stderr.contains("端口不可达"), "{outcome:?}");
+}
+
+/// A client of our own: sends `request`, reads each `read()` until the
+/// server closes; what arrived, read by read.
+fn ask(addr: &str, request: &[u8]) -> Vec<Vec<u8>> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut reads = Vec::new();
+    let mut buffer = [0; 4096];
+    loop {
+        let size = stream.read(&mut buffer).unwrap();
+        if size == 0 {
+            return reads;
+        }
+        reads.push(buffer[..size].to_vec());
+    }
+}
+
+#[test]
+fn reply_answers_with_its_text_repeated_and_cut_into_chunks() {
+    let server = Server::start(
+        PEER,
+        &["reply", "127.0.0.1:0", "好", "--times", "3", "--chunk", "2"],
+    );
+    let reads = ask(&server.arg(), "你好".as_bytes());
+    assert_eq!(reads.concat(), "好好好".as_bytes());
+    // How the reads fall depends on the machine's load; what was sent does not.
+    server.process.stdout_line("的 6 字节: 你好");
+    server.process.stdout_line("回复了 9 字节（5 块）");
+}
+
+#[test]
+fn reply_holds_the_connection_open_before_its_fin() {
+    let server = Server::start(PEER, &["reply", "127.0.0.1:0", "x", "--hold", "300"]);
+    let (reads, took) = testkit::timed(|| ask(&server.arg(), b"?"));
+    assert_eq!(reads.concat(), b"x");
+    // The FIN comes no sooner than the hold: a timer never fires early.
+    assert!(took >= std::time::Duration::from_millis(300), "{took:?}");
+}
+
+#[test]
+fn lines_sends_each_line_with_its_break_then_a_fin() {
+    let (addr, server) = one_client(|mut stream| {
+        let mut all = Vec::new();
+        stream.read_to_end(&mut all).unwrap(); // ends only at the FIN
+        stream.write_all(b"ok").unwrap();
+        all
+    });
+    let outcome = run(
+        PEER,
+        &[
+            "lines",
+            &addr,
+            "--line",
+            "甲",
+            "--line",
+            "x",
+            "--times",
+            "2",
+            "--unfinished",
+            "半",
+        ],
+    );
+    assert!(outcome.status.success(), "{outcome:?}");
+    assert_eq!(server.join().unwrap(), "甲甲\nxx\n半".as_bytes());
+    assert!(
+        outcome.stdout.contains("关闭了写方向（FIN）"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("收到 2 字节: ok"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn udp_reply_answers_and_can_let_another_port_speak_first() {
+    let server = Server::start(
+        PEER,
+        &["udp-reply", "127.0.0.1:0", "真的", "--foreign", "假的"],
+    );
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    socket.send_to("问".as_bytes(), server.addr).unwrap();
+    let mut buffer = [0; 64];
+    let (size, from) = socket.recv_from(&mut buffer).unwrap();
+    assert_eq!(&buffer[..size], "假的".as_bytes());
+    assert_ne!(
+        from, server.addr,
+        "the foreign datagram came from the server's own port"
+    );
+    let (size, from) = socket.recv_from(&mut buffer).unwrap();
+    assert_eq!(&buffer[..size], "真的".as_bytes());
+    assert_eq!(from, server.addr);
 }

@@ -53,5 +53,5 @@ pub use cancel::{Received, TICK, cancel, check, is_cancelled, poll_until, receiv
 pub use cargo::{cargo_build_into, cargo_command};
 pub use error::{Error, Waited};
 pub use python::{Python, python};
-pub use running::{DISCARD_AFTER, Finished, Output, Running, Stream, address_in};
+pub use running::{DISCARD_AFTER, Exited, Finished, Output, Running, Stream, address_in};
 pub use temp_dir::TempDir;

@@ -3,6 +3,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -31,6 +33,11 @@ pub enum Output {
     ShowEdited(fn(&str, &str) -> String),
     /// Kept for the waits, printed nowhere.
     Keep,
+    /// Like [`Output::Keep`] for a child that may print without end (a
+    /// learner's program under check): at most this many bytes of each
+    /// stream are kept, a line longer than that is cut, and everything past
+    /// the limit is read, counted ([`Running::dropped`]) and thrown away.
+    Capped(usize),
     /// The first [`DISCARD_AFTER`] lines of each stream (a server's address)
     /// are kept, the rest is read and thrown away: a benchmarked server may
     /// print a line per request, and keeping them would grow without end.
@@ -53,6 +60,11 @@ pub struct Running {
     /// Unix only: elsewhere there is no process group to kill (see there).
     #[cfg(unix)]
     group: bool,
+    /// Started by [`Running::start_contained`]: the group is killed even
+    /// after the leader has been reaped, because what it started may live on.
+    contained: bool,
+    /// Bytes of stdout and stderr read and thrown away ([`Output::Capped`]).
+    dropped: [Arc<AtomicU64>; 2],
     /// Waited for already: its id may belong to another process by now.
     reaped: bool,
 }
@@ -65,12 +77,40 @@ pub struct Finished {
     pub stderr: Vec<String>,
 }
 
+/// What [`Running::wait_for_exit`] found.
+#[derive(Debug)]
+pub struct Exited {
+    pub finished: Finished,
+    /// The child had exited, but its stdout or stderr was still open after
+    /// the grace time: a process it started holds them.
+    pub held_open: bool,
+    /// Bytes of stdout and stderr thrown away ([`Output::Capped`]).
+    pub dropped: [u64; 2],
+}
+
 impl Running {
     /// Starts `command` with stdin closed and both outputs read line by
     /// line; `label` names it in echoed lines and in errors. Refuses with
     /// [`Error::Cancelled`] once the run is cancelled.
     pub fn start(command: &mut Command, label: &str, output: Output) -> Result<Running, Error> {
         Self::spawn(command, label, output, None, false)
+    }
+
+    /// Like [`Running::start_group`], for a program nobody vouches for (a
+    /// learner's program under check): on Unix it leads a process group of
+    /// its own, and dropping it kills that group even after the program
+    /// itself has exited and been reaped, so a child it left behind (a
+    /// server it started, a process holding its output) ends too. A child
+    /// that leaves the group (`setsid`) is beyond this; on Linux a caller
+    /// that is a child subreaper can find it among its own children.
+    pub fn start_contained(
+        command: &mut Command,
+        label: &str,
+        output: Output,
+    ) -> Result<Running, Error> {
+        let mut running = Self::spawn(command, label, output, None, true)?;
+        running.contained = true;
+        Ok(running)
     }
 
     /// Like [`Running::start`], with `input` written to the child's stdin,
@@ -132,8 +172,11 @@ impl Running {
         if let (Some(input), Some(stdin)) = (input, child.stdin.take()) {
             write_in_background(stdin, input);
         }
-        let (stdout, out_reader) = forward(child.stdout.take(), label, output);
-        let (stderr, err_reader) = forward(child.stderr.take(), label, output);
+        let dropped = [Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0))];
+        let (stdout, out_reader) =
+            forward(child.stdout.take(), label, output, Arc::clone(&dropped[0]));
+        let (stderr, err_reader) =
+            forward(child.stderr.take(), label, output, Arc::clone(&dropped[1]));
         Ok(Running {
             child,
             label: label.to_string(),
@@ -142,6 +185,8 @@ impl Running {
             readers: out_reader.into_iter().chain(err_reader).collect(),
             #[cfg(unix)]
             group,
+            contained: false,
+            dropped,
             reaped: false,
         })
     }
@@ -153,6 +198,16 @@ impl Running {
     /// The OS process id, for reading its resource use.
     pub fn id(&self) -> u32 {
         self.child.id()
+    }
+
+    /// How many bytes of `stream` were read and thrown away because they
+    /// came past the limit of [`Output::Capped`] (0 with any other output).
+    pub fn dropped(&self, stream: Stream) -> u64 {
+        let index = match stream {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+        };
+        self.dropped[index].load(Ordering::SeqCst)
     }
 
     /// The next line on `stream`; `None` once the stream has closed (the
@@ -243,6 +298,41 @@ impl Running {
         }
     }
 
+    /// Waits for the child itself to exit, not for its output to close:
+    /// a child may exit while a process it started still holds its stdout
+    /// or stderr open, and [`Running::wait`] would then wait for that
+    /// process instead. After the exit, the output gets `grace` to close.
+    /// A child still running after `patience` is reported like
+    /// [`Running::wait`] does. The lines it printed so far come back
+    /// either way; [`Exited::held_open`] says whether its output outlived it.
+    pub fn wait_for_exit(mut self, patience: Duration, grace: Duration) -> Result<Exited, Error> {
+        let deadline = deadline::after(patience);
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let status = poll_until(deadline, || {
+            stdout.extend(self.stdout.try_iter());
+            stderr.extend(self.stderr.try_iter());
+            self.try_wait()
+        })?;
+        let Some(status) = status else {
+            return Err(self.timed_out(Waited::Exit, patience, [stdout, stderr].concat()));
+        };
+        let after = deadline::after(grace);
+        let (more_out, out_closed) = drain(&self.stdout, after)?;
+        let (more_err, err_closed) = drain(&self.stderr, after)?;
+        stdout.extend(more_out);
+        stderr.extend(more_err);
+        Ok(Exited {
+            finished: Finished {
+                status,
+                stdout,
+                stderr,
+            },
+            held_open: !(out_closed && err_closed),
+            dropped: [self.dropped(Stream::Stdout), self.dropped(Stream::Stderr)],
+        })
+    }
+
     fn lines(&self, stream: Stream) -> &Receiver<String> {
         match stream {
             Stream::Stdout => &self.stdout,
@@ -295,6 +385,14 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        // A contained child's group may outlive the child: end it anyway.
+        // The group's id cannot be taken by another group while a member
+        // of this one is alive, and with none left the kill finds nothing.
+        // (Elsewhere there is no group: the kill below ends the child only.)
+        if self.contained {
+            #[cfg(unix)]
+            kill_group(self.child.id());
+        }
         if self.reaped {
             return;
         }
@@ -357,12 +455,17 @@ fn forward(
     pipe: Option<impl Read + Send + 'static>,
     label: &str,
     output: Output,
+    dropped: Arc<AtomicU64>,
 ) -> (Receiver<String>, Option<JoinHandle<()>>) {
     let (sender, lines) = mpsc::channel();
     let Some(pipe) = pipe else {
         return (lines, None); // no pipe: the sender is dropped here, the stream is closed
     };
     let label = label.to_string();
+    if let Output::Capped(limit) = output {
+        let reader = thread::spawn(move || keep_capped(pipe, limit, &sender, &dropped));
+        return (lines, Some(reader));
+    }
     let reader = thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
         let mut number = 0;
@@ -376,6 +479,56 @@ fn forward(
         }
     });
     (lines, Some(reader))
+}
+
+/// [`Output::Capped`]: passes lines on until `limit` bytes have been kept,
+/// cutting a longer line at the limit, then reads the rest of the pipe
+/// only to count it. The pipe stays drained, so the child never blocks
+/// on a full pipe, and nothing it prints can grow our memory past `limit`.
+fn keep_capped(pipe: impl Read, limit: usize, sender: &mpsc::Sender<String>, dropped: &AtomicU64) {
+    let mut reader = BufReader::new(pipe);
+    let mut kept = 0;
+    loop {
+        let room = limit.saturating_sub(kept);
+        let mut bytes = Vec::new();
+        // At most `room` bytes of this line (plus its line break) are kept.
+        let taken = (&mut reader)
+            .take(room as u64 + 1)
+            .read_until(b'\n', &mut bytes);
+        match taken {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let whole = bytes.last() == Some(&b'\n');
+        if !whole {
+            // Past the limit: the rest of this line, and of the pipe, is counted only.
+            let past = bytes.len().saturating_sub(room);
+            dropped.fetch_add(past as u64, Ordering::SeqCst);
+            bytes.truncate(room);
+            kept = limit;
+        } else {
+            kept += bytes.len();
+        }
+        if !bytes.is_empty() || whole {
+            let text = String::from_utf8_lossy(&bytes);
+            let line = text.trim_end_matches(['\n', '\r']).to_string();
+            if sender.send(line).is_err() {
+                return;
+            }
+        }
+        if kept >= limit {
+            break;
+        }
+    }
+    let mut scratch = [0; 8192];
+    loop {
+        match reader.read(&mut scratch) {
+            Ok(0) | Err(_) => return,
+            Ok(size) => {
+                dropped.fetch_add(size as u64, Ordering::SeqCst);
+            }
+        }
+    }
 }
 
 /// One line without its line ending; bytes that are not UTF-8 become �, so
@@ -395,6 +548,6 @@ fn echo(output: Output, label: &str, line: &str) {
     match output {
         Output::Show => say!("[{label}] {line}"),
         Output::ShowEdited(edit) => say!("{}", edit(label, line)),
-        Output::Keep | Output::Discard => {}
+        Output::Keep | Output::Capped(_) | Output::Discard => {}
     }
 }

@@ -181,3 +181,64 @@ fn alive(pid: &str) -> bool {
     let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
     !state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
 }
+
+/// A child that prints without end cannot grow our memory: what comes past
+/// the limit is counted, and a line longer than the limit is cut.
+#[test]
+fn capped_output_keeps_at_most_the_limit_and_counts_the_rest() {
+    let child = Running::start(
+        &mut fixture(&["flood", "1000000"]),
+        "flood",
+        Output::Capped(1000),
+    )
+    .unwrap();
+    let exited = child
+        .wait_for_exit(deadline::STEP, deadline::MARGIN)
+        .unwrap();
+    let finished = exited.finished;
+    assert!(finished.status.success());
+    assert_eq!(finished.stdout, ["x".repeat(1000)]);
+    assert!(!exited.held_open);
+}
+
+#[test]
+fn capped_output_counts_what_it_threw_away() {
+    let child = Running::start(
+        &mut fixture(&["flood", "100000"]),
+        "flood",
+        Output::Capped(100),
+    )
+    .unwrap();
+    let line = child.next_line(Stream::Stdout, deadline::STEP).unwrap();
+    assert_eq!(line.as_deref(), Some("x".repeat(100).as_str()));
+    assert_eq!(
+        child.next_line(Stream::Stdout, deadline::STEP).unwrap(),
+        None
+    );
+    // 100,000 x's, the line break and `end` with its line break, less the 100 kept.
+    assert_eq!(child.dropped(Stream::Stdout), 100_000 + 1 + 4 - 100);
+}
+
+/// A child that exits while a process it started holds its output open is
+/// reported as exited (not as hanging), and that process dies with the drop.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_whose_output_outlives_it_is_seen_to_exit() {
+    let parent = Running::start_contained(&mut fixture(&["leave"]), "leave", Output::Keep).unwrap();
+    let exited = parent
+        .wait_for_exit(deadline::STEP, std::time::Duration::from_millis(300))
+        .unwrap();
+    assert!(exited.finished.status.success());
+    assert!(exited.held_open);
+    let grandchild = exited.finished.stdout[0]
+        .trim_start_matches("child ")
+        .to_string();
+    // wait_for_exit consumed the Running, and its drop ended the group.
+    let gone = process_runner::poll_until(deadline::after(deadline::STEP), || {
+        Ok((!alive(&grandchild)).then_some(()))
+    });
+    assert!(
+        gone.unwrap().is_some(),
+        "grandchild {grandchild} outlived its contained group"
+    );
+}

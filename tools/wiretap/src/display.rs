@@ -74,6 +74,47 @@ pub fn show(bytes: &[u8], carry: &mut Utf8Carry) -> Shown {
     }
 }
 
+/// One chunk as wiretap shows it, for another program that shows a wire
+/// (the workshop's checker). When `differs_at` (an offset into `bytes`, up
+/// to `bytes.len()` for "it ended here") falls among the shown bytes, a row
+/// of `^^` under the byte marks it, followed by `note`.
+pub fn show_marked(
+    bytes: &[u8],
+    carry: &mut Utf8Carry,
+    differs_at: Option<usize>,
+    note: &str,
+) -> Shown {
+    let mut shown = show(bytes, carry);
+    shown.rows = marked(shown.rows, bytes.len(), differs_at, note);
+    shown
+}
+
+/// The rows of [`show_marked`] alone.
+pub fn marked_rows(
+    bytes: &[u8],
+    carry: &mut Utf8Carry,
+    differs_at: Option<usize>,
+    note: &str,
+) -> Vec<String> {
+    show_marked(bytes, carry, differs_at, note).rows
+}
+
+fn marked(mut rows: Vec<String>, len: usize, differs_at: Option<usize>, note: &str) -> Vec<String> {
+    let shown = len.min(SHOWN_BYTES);
+    let Some(at) = differs_at.filter(|&at| at <= shown && at < SHOWN_BYTES) else {
+        return rows;
+    };
+    // The byte's row, or a new row for the place just past the last byte.
+    let row = at / ROW;
+    let marker = format!("{}^^ {note}", " ".repeat((at % ROW) * 3));
+    if row >= rows.len() || (at == len && at % ROW == 0) {
+        rows.push(marker);
+    } else {
+        rows.insert(row + 1, marker);
+    }
+    rows
+}
+
 /// Shows a datagram: it is whole by itself, so nothing carries over.
 pub fn show_datagram(bytes: &[u8]) -> Shown {
     show(bytes, &mut Utf8Carry::default())
@@ -377,6 +418,26 @@ mod tests {
         assert!(last.contains("还有 746 字节没有显示"), "{last}");
         assert!(last.contains("被截断的 UTF-8 字符 e5 a5"), "{last}");
         assert_eq!(shown.label, format!("{}…", "x".repeat(LABEL_CHARS)));
+    }
+
+    #[test]
+    fn a_marked_byte_gets_a_caret_row_under_its_own_row() {
+        let reply = "数据已收到".as_bytes(); // 15 bytes: one row
+        let rows = marked_rows(reply, &mut Utf8Carry::default(), Some(3), "不同");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[1], "         ^^ 不同");
+        // Past the end of a full row: a row of its own.
+        let sixteen = [b'a'; 16];
+        let rows = marked_rows(&sixteen, &mut Utf8Carry::default(), Some(16), "没有了");
+        assert_eq!(rows.last().unwrap(), "^^ 没有了");
+        // Past the end of a short row: under the place after the last byte.
+        let rows = marked_rows(b"abc", &mut Utf8Carry::default(), Some(3), "没有了");
+        assert_eq!(rows[1], "         ^^ 没有了");
+        // Nothing to mark.
+        assert_eq!(
+            marked_rows(b"abc", &mut Utf8Carry::default(), None, "").len(),
+            1
+        );
     }
 
     #[test]

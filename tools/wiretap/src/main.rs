@@ -22,7 +22,6 @@
 //! `faults` holds what the learner switched on, `settings` reads the
 //! command line.
 
-mod display;
 mod faults;
 mod files;
 mod mermaid;
@@ -42,7 +41,9 @@ use common::cli::{Args, Usage};
 use common::errors;
 
 use crate::report::Tap;
+// The byte display is the library's, shared with the workshop's checker.
 use crate::settings::Settings;
+use wiretap::display;
 
 const USAGE: Usage = Usage {
     program: "wiretap",

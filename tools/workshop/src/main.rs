@@ -89,6 +89,7 @@ const WORKSHOP: Commands = Commands {
         "cargo run -p workshop -- tcp udp",
         "cargo run -p workshop -- check",
         "cargo run -p workshop -- check 2 --hint",
+        "cargo run -p workshop -- check 3 --seed 123456",
         "cargo run -p workshop -- board",
         "cargo run -p workshop -- check --watch --report 192.168.1.23:7878 --name 小明",
         "cargo run -p workshop -- doctor",
@@ -132,8 +133,15 @@ fn main() -> ExitCode {
     if process_runner::is_cancelled() {
         // Every wait returned an error after the Ctrl-C, and on its way here
         // that error dropped every child (killed and reaped) and every
-        // temporary folder (removed).
-        esay!("\n已中断：启动的程序都已结束，临时文件已删除。");
+        // temporary folder (removed). What those children left behind is
+        // ended too (Linux), and said only once it is true.
+        match check::contain::end_leftovers(CANCEL_GRACE / 2) {
+            Some(false) => esay!(
+                "\n已中断：临时文件已删除，可还有 {} 个程序没能结束。",
+                check::contain::leftovers()
+            ),
+            _ => esay!("\n已中断：启动的程序都已结束，临时文件已删除。"),
+        }
         return ExitCode::from(130);
     }
     match result {

@@ -9,6 +9,8 @@
 //! process-runner-fixture not-utf8      a line with bytes that are not UTF-8
 //! process-runner-fixture sleep         waits until killed
 //! process-runner-fixture parent        starts `sleep`, prints its id, waits
+//! process-runner-fixture leave         starts `sleep` holding our stdout, prints its id, exits
+//! process-runner-fixture flood N       N bytes of `x` on stdout without a line break, then `end`
 
 use std::io::{self, Read, Write};
 use std::process::{Command, ExitCode, Stdio};
@@ -73,6 +75,23 @@ fn run(args: &[String]) -> io::Result<ExitCode> {
             writeln!(out, "child {}", child.id())?;
             let _ = child.wait(); // forever: it sleeps until killed
             sleep();
+        }
+        Some("leave") => {
+            // The child inherits our stdout and keeps it open after we exit.
+            let child = Command::new(std::env::current_exe()?)
+                .arg("sleep")
+                .spawn()?;
+            writeln!(out, "child {}", child.id())?;
+        }
+        Some("flood") => {
+            let chunk = [b'x'; 8192];
+            let mut left = count(args)?;
+            while left > 0 {
+                let size = left.min(chunk.len());
+                out.write_all(&chunk[..size])?;
+                left -= size;
+            }
+            writeln!(out, "\nend")?;
         }
         _ => return Ok(ExitCode::from(2)),
     }

@@ -35,10 +35,14 @@ fn short(what: &str) -> String {
     what[..end].trim().to_string()
 }
 
-/// A known mistake's Chinese name, by its id (`ex2.read-once`). The
-/// checker does not name mistakes yet: every id is shown as it is.
-pub fn mistake_name(_id: &str) -> Option<&'static str> {
-    None
+/// A known mistake's Chinese name, by its id (`ex2.read-once`), from the
+/// checker's list of the mistakes each exercise's checks recognise.
+pub fn mistake_name(id: &str) -> Option<&'static str> {
+    EXERCISES
+        .iter()
+        .flat_map(|e| e.mistakes.iter())
+        .find(|m| m.id == id)
+        .map(|m| m.name)
 }
 
 #[cfg(test)]
@@ -56,6 +60,8 @@ mod tests {
             assert_eq!(step_title(index + 1, exercise.checks.len() + 1), None);
         }
         assert_eq!(step_title(2, 0).as_deref(), Some("编译"));
+        assert_eq!(mistake_name("ex2.read-once"), Some("只读了一次"));
+        assert_eq!(mistake_name("ex2.no-such-thing"), None);
         assert_eq!(step_title(EXERCISES.len() + 1, 1), None);
     }
 

@@ -1,18 +1,35 @@
-//! 练习 3 的检查：会超时、会重发的 UDP 客户端。它去连 udp-server、原文的 Python UDP 服务器，
-//! 以及夹在中间丢包的 wiretap：丢掉第一个数据报、丢掉第一个回复、全部丢掉。
+//! 练习 3 的检查：会超时、会重发的 UDP 客户端。它去连 udp-server、回复由种子决定的 peer udp-reply
+//! （有时还有另一个端口先插一句嘴）、原文的 Python UDP 服务器，以及检查自己夹在中间丢包的中继：
+//! 丢掉第一个数据报、丢掉第一个回复、全部丢掉。中继记下每一个数据报，出错时显示出来。
 
-use common::UDP_MESSAGE;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{UDP_REPLY, show_bytes};
 use process_runner::Stream;
 
-use super::learner::{Ctx, Learner, PATIENCE};
-use super::outcome::{Check, Checked, Outcome, failed};
+use super::learner::{Ctx, Learner, Ran};
+use super::outcome::{Check, Checked, Mistake, Outcome, Stop, failed};
 use super::peers::{self, Peer};
+use super::step::{PORT, RELAY_PORT, Repeat};
+use super::taps::{Drops, UdpTap};
+use super::wire::Side;
 
 pub const CHECKS: &[Check] = &[
     Check {
-        what: "连 udp-server：打印 收到 UDP 服务器的响应: UDP 数据已收到",
+        what: "连 udp-server（消息由种子决定）：打印 收到 UDP 服务器的响应: UDP 数据已收到",
         wait: None,
         run: talks_to_udp_server,
+    },
+    Check {
+        what: "回复的长短、内容都不一样（peer udp-reply）：打印服务器真正回复的",
+        wait: None,
+        run: prints_what_came,
+    },
+    Check {
+        what: "回复之前，另一个端口先发来一个数据报（peer udp-reply --foreign）：它不是服务器的回复，不算",
+        wait: None,
+        run: ignores_other_senders,
     },
     Check {
         what: "连原文的 Python UDP 服务器（article/udp_server.py）",
@@ -20,33 +37,207 @@ pub const CHECKS: &[Check] = &[
         run: talks_to_python_server,
     },
     Check {
-        what: "第一个数据报在路上丢了（wiretap --udp --drop 0.5 --seed 2）：1 秒后重发，收到回复",
+        what: "第一个数据报在路上丢了：1 秒后用同一个 Socket 重发，收到回复",
         wait: None,
         run: resends_a_lost_request,
     },
     Check {
-        what: "第一个回复在路上丢了（wiretap --udp --drop 0.5 --seed 1）：重发，服务器收到两次，客户端收到回复",
+        what: "第一个回复在路上丢了：重发，服务器收到两次，客户端收到回复",
         wait: None,
         run: resends_after_a_lost_reply,
     },
     Check {
-        what: "全都丢了（wiretap --udp --drop 1）：一共发 3 次，然后打印一行“错误: 没有收到 … 的回复……”，以非零状态退出",
+        what: "全都丢了：一共发 3 次，每次等 1 秒，然后打印一行“错误: 没有收到 … 的回复……”，以非零状态退出",
         wait: Some("（这一项要等 3 次 1 秒的超时）"),
         run: gives_up_clearly,
     },
 ];
 
-const EXPECTED: &str = "收到 UDP 服务器的响应: UDP 数据已收到";
+pub const NO_SEND: Mistake = Mistake {
+    id: "ex3.no-send",
+    name: "没有发送数据报",
+    tip: "先 client_socket.send_to(message, server_address)?，再 recv_from 等回复。直接打印一行“收到 UDP 服务器的响应”是骗不过检查的：回复每次都不一样",
+};
 
-/// How many times the exercise sends in all (its `ATTEMPTS`).
+pub const HARDCODED_REPLY: Mistake = Mistake {
+    id: "ex3.hardcoded-reply",
+    name: "打印的不是服务器的回复",
+    tip: "返回 recv_from 真正收到的字节 data[..size]：服务器回复什么就打印什么。这一次的回复不是“UDP 数据已收到”",
+};
+
+pub const WHOLE_BUFFER: Mistake = Mistake {
+    id: "ex3.whole-buffer",
+    name: "返回了整个缓冲区",
+    tip: "recv_from 返回 (size, from)：回复是 data[..size]，后面没收到的都是 0",
+};
+
+pub const SHORT_BUFFER: Mistake = Mistake {
+    id: "ex3.short-buffer",
+    name: "缓冲区太小，回复被截断了",
+    tip: "一个数据报要一次收完：比缓冲区长的部分会被丢掉。缓冲区要有 1024 字节（BUFFER_SIZE），原文是 recvfrom(1024)",
+};
+
+pub const ANY_SENDER: Mistake = Mistake {
+    id: "ex3.any-sender",
+    name: "把别人发来的数据报当成了回复",
+    tip: "recv_from 返回 (size, from)：from 是发送方的地址。from 不是 server_address 的，不是回复：记一行，接着等（或者重发）",
+};
+
+pub const NO_TIMEOUT: Mistake = Mistake {
+    id: "ex3.no-timeout",
+    name: "没有超时，丢了就一直等",
+    tip: "先 client_socket.set_read_timeout(Some(REPLY_TIMEOUT))?：recv_from 等 1 秒没有数据就返回一个错误（errors::is_timeout 认得它），而不是永远等下去",
+};
+
+pub const NO_RETRY: Mistake = Mistake {
+    id: "ex3.no-retry",
+    name: "超时了不重发",
+    tip: "UDP 不重传：丢了就是丢了。超时之后用同一个 Socket 再 send_to 一次，一共发 ATTEMPTS（3）次，都没有回复才放弃",
+};
+
+pub const WRONG_ATTEMPTS: Mistake = Mistake {
+    id: "ex3.wrong-attempts",
+    name: "发送的次数不是 3 次",
+    tip: "for attempt in 1..=ATTEMPTS { send_to …; recv_from … }：第一次加上两次重发，一共 ATTEMPTS（3）次，不多不少",
+};
+
+pub const NEW_SOCKET: Mistake = Mistake {
+    id: "ex3.new-socket",
+    name: "重发时换了一个 Socket",
+    tip: "每次重发都用传进来的同一个 client_socket：服务器把回复发回它收到的数据报的来源，换了 Socket，之前那次请求的回复就收不到了",
+};
+
+pub const NO_WAIT: Mistake = Mistake {
+    id: "ex3.no-wait",
+    name: "没等够 1 秒就重发",
+    tip: "每次发送之后等 REPLY_TIMEOUT（1 秒）：set_read_timeout(Some(REPLY_TIMEOUT))，超时了才重发",
+};
+
+pub const UNCLEAR_GIVE_UP: Mistake = Mistake {
+    id: "ex3.unclear-give-up",
+    name: "放弃的时候没有说清楚",
+    tip: "ATTEMPTS 次都超时之后，返回一个错误：bail!(\"没有收到 {server_address} 的回复：发送了 {ATTEMPTS} 次……\")，它会被打印成一行“错误: …”，程序以非零状态退出",
+};
+
+pub const MISTAKES: &[&Mistake] = &[
+    &NO_SEND,
+    &HARDCODED_REPLY,
+    &WHOLE_BUFFER,
+    &SHORT_BUFFER,
+    &ANY_SENDER,
+    &NO_TIMEOUT,
+    &NO_RETRY,
+    &WRONG_ATTEMPTS,
+    &NEW_SOCKET,
+    &NO_WAIT,
+    &UNCLEAR_GIVE_UP,
+];
+
+const PREFIX: &str = "收到 UDP 服务器的响应: ";
+
+/// How many times the exercise sends in all (its `ATTEMPTS`), and how long
+/// it waits after each (its `REPLY_TIMEOUT`).
 const ATTEMPTS: usize = 3;
+const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A timer fires no earlier than asked; 100 ms covers a clock's coarseness.
+const TIMER_SLACK: Duration = Duration::from_millis(100);
+
+/// udp-server, with the checker's relay (dropping as `drops` says) in front.
+fn udp_server(ctx: &Ctx, drops: Drops) -> Result<(Peer, UdpTap), Stop> {
+    let server = peers::server("udp-server", &["127.0.0.1:0"], None)?;
+    let tap = UdpTap::start(server.addr, drops, ctx.wire())?;
+    Ok((server, tap))
+}
+
+/// The learner's client sending `message` to `addr`, run to its end.
+fn run_client(ctx: &Ctx, addr: SocketAddr, message: &str, hung: &'static str) -> Result<Ran, Stop> {
+    let client = Learner::start(ctx, &[&addr.to_string(), message])?;
+    client.finish(|| hung.to_string())
+}
 
 fn talks_to_udp_server(ctx: &Ctx) -> Checked {
-    let server = peers::server("udp-server", &["127.0.0.1:0"], None)?;
-    let client = Learner::start(ctx, &[&server.addr])?;
-    let ran = client.finish(|| "等回复（udp-server 收到数据报就会回复）".to_string())?;
-    ran.expect_line(EXPECTED)?;
-    server_got_it(&server, 1)?;
+    let message = ctx.rng().word();
+    let (server, tap) = udp_server(ctx, Drops::default())?;
+    ctx.wire().expect(None, Side::Client, message.as_bytes());
+    ctx.repeat(Repeat::client(
+        ctx.label(),
+        &format!("127.0.0.1:{PORT} {message}"),
+        &["cargo run -p udp-server".to_string()],
+    ));
+    let ran = run_client(
+        ctx,
+        tap.addr,
+        &message,
+        "等回复（udp-server 收到数据报就会回复）",
+    )?;
+    sent_something(ctx, &ran, &tap)?;
+    expect_reply(&ran, UDP_REPLY.as_bytes())?;
+    server_got(&server, &message, 1)?;
+    Ok(Outcome::Passed)
+}
+
+fn prints_what_came(ctx: &Ctx) -> Checked {
+    let mut rng = ctx.rng();
+    let size = rng.between(1, 1024);
+    let reply = rng.text(size);
+    let message = rng.word();
+    let server = peers::server("peer", &["udp-reply", "127.0.0.1:0", &reply], None)?;
+    let tap = UdpTap::start(server.addr, Drops::default(), ctx.wire())?;
+    ctx.repeat(Repeat::client(
+        ctx.label(),
+        &format!("127.0.0.1:{PORT} {message}"),
+        &[format!(
+            "cargo run -p peer -- udp-reply 127.0.0.1:{PORT} {reply}"
+        )],
+    ));
+    let ran = run_client(
+        ctx,
+        tap.addr,
+        &message,
+        "等回复（peer udp-reply 收到数据报就会回复）",
+    )?;
+    sent_something(ctx, &ran, &tap)?;
+    expect_reply(&ran, reply.as_bytes())?;
+    Ok(Outcome::Passed)
+}
+
+fn ignores_other_senders(ctx: &Ctx) -> Checked {
+    let mut rng = ctx.rng();
+    let reply = rng.word();
+    let foreign = format!("{}{}", rng.word(), rng.word());
+    let message = rng.word();
+    let args = ["udp-reply", "127.0.0.1:0", &reply, "--foreign", &foreign];
+    let server = peers::server("peer", &args, None)?;
+    let tap = UdpTap::start(server.addr, Drops::default(), ctx.wire())?;
+    ctx.repeat(Repeat::client(
+        ctx.label(),
+        &format!("127.0.0.1:{PORT} {message}"),
+        &[format!(
+            "cargo run -p peer -- udp-reply 127.0.0.1:{PORT} {reply} --foreign {foreign}"
+        )],
+    ));
+    let ran = run_client(
+        ctx,
+        tap.addr,
+        &message,
+        "等回复（服务器回复了，另一个端口也发来了一个）",
+    )?;
+    sent_something(ctx, &ran, &tap)?;
+    let took_foreign = ran
+        .line_starting(PREFIX)
+        .is_some_and(|line| line.ends_with(&show_bytes(foreign.as_bytes())));
+    if took_foreign {
+        return Err(failed(
+            format!("{} 打印 {PREFIX}{reply}（服务器的回复）", ctx.label()),
+            format!(
+                "{}\n它打印的是另一个端口发来的“{foreign}”：那不是服务器",
+                ran.describe()
+            ),
+        )
+        .mistake(&ANY_SENDER));
+    }
+    expect_reply(&ran, reply.as_bytes())?;
     Ok(Outcome::Passed)
 }
 
@@ -54,86 +245,218 @@ fn talks_to_python_server(ctx: &Ctx) -> Checked {
     let Some(python) = &ctx.python else {
         return Ok(peers::no_python());
     };
+    let message = ctx.rng().word();
     let server = peers::python_server(python, "udp_server.py", &["127.0.0.1", "0"])?;
-    let client = Learner::start(ctx, &[&server.addr])?;
-    let ran = client.finish(|| "等回复（udp_server.py 收到数据报就会回复）".to_string())?;
-    ran.expect_line(EXPECTED)?;
+    let tap = UdpTap::start(server.addr, Drops::default(), ctx.wire())?;
+    ctx.repeat(Repeat::client(
+        ctx.label(),
+        &format!("127.0.0.1:{PORT} {message}"),
+        &[format!(
+            "python3 article/udp_server.py 127.0.0.1 {PORT}（Windows：py article/udp_server.py 127.0.0.1 {PORT}）"
+        )],
+    ));
+    let ran = run_client(
+        ctx,
+        tap.addr,
+        &message,
+        "等回复（udp_server.py 收到数据报就会回复）",
+    )?;
+    sent_something(ctx, &ran, &tap)?;
+    expect_reply(&ran, UDP_REPLY.as_bytes())?;
     Ok(Outcome::Passed)
 }
 
 fn resends_a_lost_request(ctx: &Ctx) -> Checked {
-    through_drops(ctx, "2", 1)
+    let drops = Drops {
+        requests: 1,
+        ..Drops::default()
+    };
+    through_drops(ctx, drops, "2", 1)
 }
 
 fn resends_after_a_lost_reply(ctx: &Ctx) -> Checked {
-    through_drops(ctx, "1", 2)
+    let drops = Drops {
+        replies: 1,
+        ..Drops::default()
+    };
+    through_drops(ctx, drops, "1", 2)
 }
 
-/// Through a wiretap whose seed drops one datagram (the request, or the
-/// reply) and lets the next through: the client must resend and succeed,
-/// and the server must have received `received` datagrams.
-fn through_drops(ctx: &Ctx, seed: &str, received: usize) -> Checked {
-    let server = peers::server("udp-server", &["127.0.0.1:0"], None)?;
-    let tap = wiretap(&server, &["--drop", "0.5", "--seed", seed])?;
-    let client = Learner::start(ctx, &[&tap.addr])?;
-    let ran = client.finish(|| {
-        "等回复：wiretap 丢掉了一个数据报，它永远不会到。recv_from 要有超时（set_read_timeout），超时了就重发".to_string()
-    })?;
-    ran.expect_line(EXPECTED).map_err(|stop| {
+/// Through the relay dropping as `drops` says: the client must resend and
+/// succeed, and udp-server must have received `received` datagrams.
+/// `wiretap_seed` is the `wiretap --drop 0.5 --seed` that loses the same
+/// datagram, for repeating the step by hand.
+fn through_drops(ctx: &Ctx, drops: Drops, wiretap_seed: &str, received: usize) -> Checked {
+    let message = ctx.rng().word();
+    let (server, tap) = udp_server(ctx, drops)?;
+    repeat_through_wiretap(ctx, &message, &format!("--drop 0.5 --seed {wiretap_seed}"));
+    let ran = run_client(
+        ctx,
+        tap.addr,
+        &message,
+        "等回复：丢了的数据报永远不会到。recv_from 要有超时（set_read_timeout），超时了就重发",
+    )
+    .map_err(|stop| stop.or_mistake(&NO_TIMEOUT))?;
+    sent_something(ctx, &ran, &tap)?;
+    resent_properly(ctx, &tap, ATTEMPTS)?;
+    if !ran.success && tap.requests().len() < 2 {
+        return Err(failed(
+            format!("{} 重发，收到回复，打印 {PREFIX}{UDP_REPLY}", ctx.label()),
+            format!("{}\n它只发了 1 次就放弃了", ran.describe()),
+        )
+        .mistake(&NO_RETRY));
+    }
+    expect_reply(&ran, UDP_REPLY.as_bytes()).map_err(|stop| {
         stop.advice("UDP 不重传：丢了就是丢了。设读超时 REPLY_TIMEOUT，超时就用同一个 Socket 再 send_to 一次")
     })?;
-    server_got_it(&server, received)?;
+    server_got(&server, &message, received)?;
     Ok(Outcome::Passed)
 }
 
 fn gives_up_clearly(ctx: &Ctx) -> Checked {
-    let server = peers::server("udp-server", &["127.0.0.1:0"], None)?;
-    let tap = wiretap(&server, &["--drop", "1"])?;
-    let client = Learner::start(ctx, &[&tap.addr])?;
-    let ran = client.finish(|| {
-        format!("等回复：所有数据报都被丢掉了。发 {ATTEMPTS} 次、每次等 1 秒之后，就该放弃")
-    })?;
+    let message = ctx.rng().word();
+    let drops = Drops {
+        all: true,
+        ..Drops::default()
+    };
+    let (_server, tap) = udp_server(ctx, drops)?;
+    repeat_through_wiretap(ctx, &message, "--drop 1");
+    let ran = run_client(
+        ctx,
+        tap.addr,
+        &message,
+        "等回复：所有数据报都被丢掉了。发 3 次、每次等 1 秒之后，就该放弃",
+    )
+    .map_err(|stop| stop.or_mistake(&NO_TIMEOUT))?;
+    sent_something(ctx, &ran, &tap)?;
+    let sent = tap.requests().len();
+    if sent < 2 && ran.stdout.iter().all(|l| !l.starts_with(PREFIX)) {
+        return Err(failed(
+            format!("一共发送 {ATTEMPTS} 次（ATTEMPTS），然后放弃"),
+            format!("{}\n它只发了 1 次", ran.describe()),
+        )
+        .mistake(&NO_RETRY));
+    }
+    resent_properly(ctx, &tap, usize::MAX)?;
+    if sent != ATTEMPTS {
+        return Err(failed(
+            format!("一共发送 {ATTEMPTS} 次（ATTEMPTS），然后放弃"),
+            format!("它一共发送了 {sent} 次"),
+        )
+        .mistake(&WRONG_ATTEMPTS));
+    }
     let gave_up = ran
-        .stderr
-        .last()
+        .last_error()
         .is_some_and(|l| l.starts_with("错误:") && l.contains("没有收到"));
     if ran.success || !gave_up || ran.stdout.iter().any(|l| l.contains("响应")) {
         return Err(failed(
             "以非零状态退出，最后一行是 错误: 没有收到 127.0.0.1:端口 的回复：发送了 3 次……",
             ran.describe(),
         )
-        .advice("ATTEMPTS 次都超时之后，返回一个错误（bail!），它会被打印成“错误: …”这一行"));
-    }
-    let sent = peers::lines_counted(&tap.running, from_the_client, ATTEMPTS, PATIENCE)?;
-    if sent.len() != ATTEMPTS {
-        return Err(failed(
-            format!("一共发送 {ATTEMPTS} 次（ATTEMPTS）"),
-            format!("wiretap 看到客户端发了 {} 个数据报", sent.len()),
-        ));
+        .mistake(&UNCLEAR_GIVE_UP));
     }
     Ok(Outcome::Passed)
 }
 
-/// wiretap in front of `server`, for UDP, with `faults`.
-fn wiretap(server: &Peer, faults: &[&str]) -> Result<Peer, super::outcome::Stop> {
-    let mut args = vec!["127.0.0.1:0", server.addr.as_str(), "--udp"];
-    args.extend(faults);
-    peers::server("wiretap", &args, None)
+fn repeat_through_wiretap(ctx: &Ctx, message: &str, faults: &str) {
+    ctx.repeat(Repeat::client(
+        ctx.label(),
+        &format!("127.0.0.1:{RELAY_PORT} {message}"),
+        &[
+            "cargo run -p udp-server".to_string(),
+            format!(
+                "cargo run -p wiretap -- 127.0.0.1:{RELAY_PORT} 127.0.0.1:{PORT} --udp {faults}"
+            ),
+        ],
+    ));
 }
 
-/// wiretap's line for a datagram from the client: `#1 +0.000s  客户端 … → 服务器 …  数据报 25 字节`.
-fn from_the_client(line: &str) -> bool {
-    line.starts_with('#') && line.contains("  客户端 ") && line.contains("数据报")
+/// A client that printed something without sending a datagram at all.
+fn sent_something(ctx: &Ctx, ran: &Ran, tap: &UdpTap) -> Result<(), Stop> {
+    if !tap.requests().is_empty() {
+        return Ok(());
+    }
+    Err(failed(
+        format!("{} 把消息发给服务器，打印服务器的回复", ctx.label()),
+        format!("{}\n线路上没有任何数据报：它一个也没有发", ran.describe()),
+    )
+    .mistake(&NO_SEND))
 }
 
-/// udp-server printed `收到来自 … 的 UDP 数据: 你好，UDP 服务器！` `count` times.
-fn server_got_it(server: &Peer, count: usize) -> Result<(), super::outcome::Stop> {
-    let wanted = |line: &str| line.ends_with(&format!("的 UDP 数据: {UDP_MESSAGE}"));
+/// The resends (up to the first `up_to` requests) came from the socket of
+/// the first send, each after a full timeout.
+fn resent_properly(ctx: &Ctx, tap: &UdpTap, up_to: usize) -> Result<(), Stop> {
+    let requests = tap.requests();
+    let requests = &requests[..requests.len().min(up_to)];
+    let Some((_, first)) = requests.first() else {
+        return Ok(());
+    };
+    if let Some((_, other)) = requests.iter().find(|(_, from)| from != first) {
+        return Err(failed(
+            "每次重发都从同一个 Socket（同一个端口）发出",
+            format!(
+                "第一次从 {first} 发出，后来又从 {other} 发出：{} 换了 Socket",
+                ctx.label()
+            ),
+        )
+        .mistake(&NEW_SOCKET));
+    }
+    // The k-th send cannot come before k-1 full timeouts have passed since
+    // the client started (the relay started just before it). Measured from
+    // there, not between two sends: a busy machine may show us one datagram
+    // late and the next on time, but never one early.
+    for (k, (at, _)) in requests.iter().enumerate() {
+        let soonest = (REPLY_TIMEOUT * k as u32).saturating_sub(TIMER_SLACK);
+        if *at < soonest {
+            return Err(failed(
+                format!(
+                    "每次发送之后等 {} 秒，没有回复才重发",
+                    REPLY_TIMEOUT.as_secs()
+                ),
+                format!(
+                    "第 {} 次发送在它启动后 {:.3} 秒就到了：它没等够 {} 次超时",
+                    k + 1,
+                    at.as_secs_f64(),
+                    k
+                ),
+            )
+            .mistake(&NO_WAIT));
+        }
+    }
+    Ok(())
+}
+
+/// It printed `收到 UDP 服务器的响应: REPLY` and exited successfully.
+fn expect_reply(ran: &Ran, reply: &[u8]) -> Result<(), Stop> {
+    let line = format!("{PREFIX}{}", show_bytes(reply));
+    let Err(stop) = ran.expect_line(&line) else {
+        return Ok(());
+    };
+    let Some(printed) = ran.line_starting(PREFIX).map(|l| &l[PREFIX.len()..]) else {
+        return Err(stop);
+    };
+    let shown = show_bytes(reply);
+    Err(
+        if printed == show_bytes(UDP_REPLY.as_bytes()) && reply != UDP_REPLY.as_bytes() {
+            stop.mistake(&HARDCODED_REPLY)
+        } else if printed.starts_with(&shown) && printed[shown.len()..].starts_with("\\x00") {
+            stop.mistake(&WHOLE_BUFFER)
+        } else if (1..reply.len()).any(|n| show_bytes(&reply[..n]) == printed) {
+            stop.mistake(&SHORT_BUFFER)
+        } else {
+            stop
+        },
+    )
+}
+
+/// udp-server printed `收到来自 … 的 UDP 数据: MESSAGE` `count` times.
+fn server_got(server: &Peer, message: &str, count: usize) -> Result<(), Stop> {
+    let wanted = |line: &str| line.ends_with(&format!("的 UDP 数据: {message}"));
     let got = peers::lines_counted(&server.running, wanted, count, super::learner::ALREADY)?;
     if got.len() != count {
         let seen = server.running.lines_so_far(Stream::Stderr);
         return Err(failed(
-            format!("udp-server 收到 {count} 次“{UDP_MESSAGE}”"),
+            format!("udp-server 收到 {count} 次“{message}”"),
             format!(
                 "udp-server 收到了 {} 次{}",
                 got.len(),

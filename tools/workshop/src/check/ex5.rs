@@ -1,33 +1,29 @@
-//! 练习 5 的检查：线程数有上限的服务器。20 个 tcp-client 同时来；一个一言不发的连接
-//! 不耽误别人；4 个一言不发的连接占满 4 个线程时，第 5 个要等。一言不发的连接和第 5 个客户端
-//! 是检查自己的 Socket：这样能看清事情发生的先后。
+//! 练习 5 的检查：线程数有上限的服务器。--threads 的值由种子决定（而且不是默认的 4）；
+//! 一群 tcp-client 同时来；一个一言不发的连接不耽误别人；--threads 个一言不发的连接占满线程时，
+//! 再来的客户端要等，而这几个连接是同时被服务的（同时被断开）。一言不发的连接和后来的客户端是
+//! 检查自己的 Socket：这样能看清事情发生的先后。
 
-use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{IO_TIMEOUT, TCP_REPLY};
-use process_runner::{Running, deadline, poll_until};
+use process_runner::{Running, poll_until};
 
 use super::learner::{Ctx, Learner, PATIENCE};
-use super::outcome::{Check, Checked, Outcome, Stop, failed};
-use super::peers::{self, Ending};
-
-/// The pool size the checks start the server with.
-const THREADS: usize = 4;
-const THREADS_ARG: &str = "4";
-/// How many clients come at once.
-const CLIENTS: usize = 20;
+use super::outcome::{Check, Checked, Mistake, Outcome, Stop, failed};
+use super::peers::{self, Conn, Ending};
+use super::step::{PORT, Repeat};
+use super::wire::Side;
 
 pub const CHECKS: &[Check] = &[
     Check {
-        what: "启动（--threads 4）：第一行打印 等待客户端连接... 和监听的地址",
+        what: "启动（--threads N，N 由种子决定）：第一行打印 等待客户端连接... 和监听的地址",
         wait: None,
         run: starts,
     },
     Check {
-        what: "20 个 tcp-client 同时来：个个都收到“数据已收到”，服务器打印 20 行“收到来自 …”",
+        what: "一群 tcp-client 同时来：个个都收到“数据已收到”，服务器为每一个打印一行“收到来自 …”",
         wait: None,
-        run: serves_twenty_at_once,
+        run: serves_a_crowd,
     },
     Check {
         what: "一个连接一言不发，占着一个线程：别的客户端照样马上得到回复",
@@ -35,63 +31,133 @@ pub const CHECKS: &[Check] = &[
         run: a_silent_client_holds_up_nobody,
     },
     Check {
-        what: "同时服务的客户端不超过 --threads 4：4 个一言不发的连接占满线程时，第 5 个要等其中一个被断开",
+        what: "同时服务的客户端正好是 --threads 个：N 个一言不发的连接占满线程时，下一个客户端要等，N 个连接同时被断开",
         wait: Some("（这一项要等服务器的 5 秒期限）"),
-        run: never_more_than_the_pool,
+        run: exactly_the_pool,
     },
 ];
 
+pub const ONE_AT_A_TIME: Mistake = Mistake {
+    id: "ex5.one-at-a-time",
+    name: "一次只服务一个客户端",
+    tip: "要么连接还在接受连接的循环里服务，要么取客户端时拿着的锁一直没放开：while let Ok(c) = clients.lock().unwrap().recv() 的锁要到循环体结束才放开。写成 let next = clients.lock()….recv();，这一句结束锁就放开了，再 handle_connection",
+};
+
+pub const TOO_MANY: Mistake = Mistake {
+    id: "ex5.too-many",
+    name: "同时服务的比 --threads 多",
+    tip: "线程数要用 --threads 给的 threads（不是写死的 4），只在启动时开 threads 个，之后不再开新的：每个连接放进通道，由空闲的线程取走",
+};
+
+pub const TOO_FEW: Mistake = Mistake {
+    id: "ex5.too-few",
+    name: "同时服务的比 --threads 少",
+    tip: "for _ in 0..threads 正好开 threads 个工作线程（不是 0..threads - 1，也不是写死的 4）：--threads 6 就要能同时服务 6 个客户端",
+};
+
+pub const WORKER_QUITS: Mistake = Mistake {
+    id: "ex5.worker-quits",
+    name: "工作线程服务一个客户端就结束了",
+    tip: "每个工作线程是一个 loop：取一个客户端、服务它、再取下一个；只有 recv() 返回错误（发送端没了）时才 return",
+};
+
+pub const MISTAKES: &[&Mistake] = &[&ONE_AT_A_TIME, &TOO_MANY, &TOO_FEW, &WORKER_QUITS];
+
+/// The pool size for this step: from the seed, never the default 4, so a
+/// pool that ignores `--threads` is seen.
+fn threads(ctx: &Ctx) -> usize {
+    *ctx.rng().pick(&[2, 3, 5, 6])
+}
+
+fn start(ctx: &Ctx, threads: usize) -> Result<(Learner, String), Stop> {
+    Learner::server(ctx, &["--threads", &threads.to_string()])
+}
+
 fn starts(ctx: &Ctx) -> Checked {
-    Learner::server(ctx, &["--threads", THREADS_ARG])?;
+    let n = threads(ctx);
+    ctx.repeat(Repeat {
+        command: format!(
+            "cargo run -p exercises --bin {} -- 127.0.0.1:0 --threads {n}",
+            ctx.label()
+        ),
+        before: Vec::new(),
+    });
+    start(ctx, n)?;
     Ok(Outcome::Passed)
 }
 
-fn serves_twenty_at_once(ctx: &Ctx) -> Checked {
-    let (mut server, addr) = Learner::server(ctx, &["--threads", THREADS_ARG])?;
-    let clients = (1..=CLIENTS)
-        .map(|n| {
-            let message = format!("第 {n} 位同学的消息");
-            Ok((n, peers::start("tcp-client", &[&addr, &message])?))
+fn serves_a_crowd(ctx: &Ctx) -> Checked {
+    let n = threads(ctx);
+    let clients = ctx.rng().between(12, 24);
+    ctx.repeat(Repeat::against_server(
+        ctx.label(),
+        &format!(" --threads {n}"),
+        format!("cargo run -p tcp-client -- 127.0.0.1:{PORT} 第1位同学的消息"),
+    ));
+    let (mut server, addr) = start(ctx, n)?;
+    let wire = ctx.wire();
+    wire.expect(None, Side::Server, TCP_REPLY.as_bytes());
+    let tap = super::ex1::tap_to(&addr, &wire)?;
+    let tap_addr = tap.addr.to_string();
+    let started = (1..=clients)
+        .map(|k| {
+            let message = format!("第{k}位同学的消息");
+            Ok((k, peers::start("tcp-client", &[&tap_addr, &message])?))
         })
         .collect::<Result<Vec<(usize, Running)>, Stop>>()?;
     // They run at the same time, and each ends by its own 10-second limit.
     let mut served = 0;
     let mut failure = None;
-    for (n, client) in clients {
+    for (k, client) in started {
         let finished = client.wait(PATIENCE)?;
         if finished.status.success()
             && peers::last_line(&finished) == format!("收到服务器的响应: {TCP_REPLY}")
         {
             served += 1;
         } else if failure.is_none() {
-            failure = Some(peers::said(&format!("第 {n} 个 tcp-client"), &finished));
+            failure = Some(peers::said(&format!("第 {k} 个 tcp-client"), &finished));
         }
     }
+    drop(tap);
     if let Some(seen) = failure {
-        let seen = server.blame(format!("{CLIENTS} 个里只有 {served} 个收到了回复；{seen}"))?;
-        return Err(failed(
-            format!("{CLIENTS} 个 tcp-client 都收到 收到服务器的响应: {TCP_REPLY}"),
+        let seen = server.blame(format!("{clients} 个里只有 {served} 个收到了回复；{seen}"))?;
+        let stop = failed(
+            format!("{clients} 个 tcp-client 都收到 收到服务器的响应: {TCP_REPLY}"),
             seen,
-        ));
+        );
+        return Err(if served == n {
+            stop.mistake(&WORKER_QUITS)
+        } else {
+            stop
+        });
     }
-    let messages: Vec<String> = (1..=CLIENTS)
-        .map(|n| format!("的数据: 第 {n} 位同学的消息"))
+    let messages: Vec<String> = (1..=clients)
+        .map(|k| format!("的数据: 第{k}位同学的消息"))
         .collect();
     server.printed_all(
         &messages,
-        "20 行 收到来自 127.0.0.1:端口 的数据: 第 n 位同学的消息（顺序不限）",
+        &format!("{clients} 行 收到来自 127.0.0.1:端口 的数据: 第k位同学的消息（顺序不限）"),
     )?;
-    server.alive("同时服务 20 个客户端")?;
+    server.alive("同时服务一群客户端")?;
     Ok(Outcome::Passed)
 }
 
 fn a_silent_client_holds_up_nobody(ctx: &Ctx) -> Checked {
-    let (mut server, addr) = Learner::server(ctx, &["--threads", THREADS_ARG])?;
-    let silent = peers::connect(&addr)?;
-    let reply = ask(&mut server, &addr)?;
+    let n = threads(ctx);
+    ctx.repeat(Repeat::against_server(
+        ctx.label(),
+        &format!(" --threads {n}"),
+        format!("cargo run -p peer -- send 127.0.0.1:{PORT}（先在另一个终端运行 cargo run -p peer -- silent 127.0.0.1:{PORT}）"),
+    ));
+    let (mut server, addr) = start(ctx, n)?;
+    let wire = ctx.wire();
+    let target = addr.parse().map_err(anyhow::Error::from)?;
+    let silent = Conn::open(target, &wire)
+        .map_err(|e| server.failed_talk("一言不发的连接连上服务器", &e))?;
+    let reply = ask(&mut server, &addr, &wire)?;
     // The server drops a silent client after its 5 seconds; had it served
     // us only after that, the silent one would be closed by now.
-    if peers::is_closed(&silent) {
+    if silent.is_closed() {
         return Err(failed(
             "一言不发的连接还开着（它要占一个线程 5 秒），别的客户端已经得到了回复",
             format!(
@@ -100,62 +166,128 @@ fn a_silent_client_holds_up_nobody(ctx: &Ctx) -> Checked {
                 IO_TIMEOUT.as_secs()
             ),
         )
-        .advice("每个连接要交给一个工作线程，接受连接的循环马上回去接受下一个"));
+        .mistake(&ONE_AT_A_TIME));
     }
     drop(silent);
     server.alive("一个一言不发的连接和一个客户端")?;
     Ok(Outcome::Passed)
 }
 
-fn never_more_than_the_pool(ctx: &Ctx) -> Checked {
-    let (mut server, addr) = Learner::server(ctx, &["--threads", THREADS_ARG])?;
-    let silent = (0..THREADS)
-        .map(|_| peers::connect(&addr))
-        .collect::<Result<Vec<TcpStream>, Stop>>()?;
-    // All four are accepted and each holds a worker; the fifth can only be
-    // served once the server drops one of them (its 5-second limit).
-    ask(&mut server, &addr)?;
-    // The server closed that one before it served us; give its FIN the
-    // moment a busy machine may take to be seen.
-    let settled = deadline::after(Duration::from_secs(1));
-    let freed = poll_until(settled, || {
-        Ok(silent.iter().any(peers::is_closed).then_some(()))
-    })?;
-    if freed.is_none() {
+/// By when every silent connection must have been closed, counted from
+/// when they were opened: one a worker took at once is closed 5 s after it
+/// was taken; one that had to wait for a worker is closed no sooner than
+/// 10 s after it was opened (5 s waiting, 5 s served). Half way between:
+/// a busy machine only makes us see a close later, never sooner, so a pool
+/// with too few workers cannot pass, and a right one fails only if we see
+/// its closes 2.5 s late.
+const ALL_CLOSED_WITHIN: Duration = Duration::from_millis(IO_TIMEOUT.as_millis() as u64 * 3 / 2);
+
+fn exactly_the_pool(ctx: &Ctx) -> Checked {
+    let n = threads(ctx);
+    ctx.repeat(Repeat::against_server(
+        ctx.label(),
+        &format!(" --threads {n}"),
+        format!(
+            "cargo run -p peer -- send 127.0.0.1:{PORT}（先在 {n} 个终端里各运行一次 cargo run -p peer -- silent 127.0.0.1:{PORT}）"
+        ),
+    ));
+    let (mut server, addr) = start(ctx, n)?;
+    let wire = ctx.wire();
+    let target = addr.parse().map_err(anyhow::Error::from)?;
+    let opened = Instant::now();
+    let mut silent = Vec::new();
+    for _ in 0..n {
+        let conn = Conn::open(target, &wire)
+            .map_err(|e| server.failed_talk("一言不发的连接连上服务器", &e))?;
+        silent.push(conn);
+    }
+    // Each of the n holds a worker; the next client can only be served
+    // once the server drops one of them (its 5-second limit).
+    ask(&mut server, &addr, &wire)?;
+    let open_then = silent.iter().filter(|c| !c.is_closed()).count();
+    if open_then == n {
         return Err(failed(
             format!(
-                "第 5 个客户端等到 4 个一言不发的连接之一被断开（{} 秒后）才得到回复：只有 {THREADS} 个线程",
+                "--threads {n}：{n} 个一言不发的连接占满了线程，下一个客户端要等其中一个被断开（{} 秒后）才得到回复",
                 IO_TIMEOUT.as_secs()
             ),
-            "第 5 个客户端马上就得到了回复，而 4 个一言不发的连接都还开着：服务器同时服务了 5 个客户端，比 --threads 4 多",
+            format!(
+                "下一个客户端马上就得到了回复，而 {n} 个一言不发的连接都还开着：服务器同时服务了 {} 个客户端，比 --threads {n} 多",
+                n + 1
+            ),
         )
-        .advice("只在启动时开 threads 个线程，之后不再开新的；每个连接放进通道，由空闲的线程取走"));
+        .mistake(&TOO_MANY));
     }
-    server.alive("服务了第 5 个客户端")?;
+    // All n were taken at once, so all n are closed within their 5 s, and
+    // the next client is answered right after. Seen only now, a close says
+    // nothing of when it happened: with one worker for two silent
+    // connections the reply comes after both were served, one after the
+    // other (10 s), and by then both are closed. So the reply's own time
+    // is held to the same bound.
+    let by = opened + ALL_CLOSED_WITHIN;
+    let answered_after = opened.elapsed();
+    if answered_after > ALL_CLOSED_WITHIN {
+        return Err(failed(
+            format!(
+                "--threads {n}：{n} 个一言不发的连接同时被服务，{} 秒的期限一到就一起被断开，下一个客户端随即得到回复",
+                IO_TIMEOUT.as_secs()
+            ),
+            format!(
+                "下一个客户端过了 {:.1} 秒才得到回复（应在 {} 秒内）：一言不发的连接在排队，一个接一个被服务。同时服务的比 {n} 个少",
+                answered_after.as_secs_f64(),
+                ALL_CLOSED_WITHIN.as_secs_f64()
+            ),
+        )
+        .mistake(&TOO_FEW));
+    }
+    let all_closed = poll_until(Some(by), || {
+        Ok(silent.iter().all(Conn::is_closed).then_some(()))
+    })?;
+    if all_closed.is_none() {
+        let open = silent.iter().filter(|c| !c.is_closed()).count();
+        return Err(failed(
+            format!(
+                "--threads {n}：{n} 个一言不发的连接同时被服务，{} 秒的期限一到就一起被断开",
+                IO_TIMEOUT.as_secs()
+            ),
+            format!(
+                "{} 秒过去了，{n} 个里还有 {open} 个没有被断开：它们在排队，等别的连接断开之后才轮到。同时服务的比 {n} 个少",
+                ALL_CLOSED_WITHIN.as_secs()
+            ),
+        )
+        .mistake(&TOO_FEW));
+    }
+    server.alive("服务了占满线程之后的下一个客户端")?;
     Ok(Outcome::Passed)
 }
 
-/// The checker's own client: sends a message, reads the reply to the end.
-fn ask(server: &mut Learner, addr: &str) -> Result<Vec<u8>, Stop> {
+/// The checker's own client: sends a message, reads the reply to the end;
+/// the reply.
+fn ask(
+    server: &mut Learner,
+    addr: &str,
+    wire: &std::sync::Arc<super::wire::Wire>,
+) -> Result<Vec<u8>, Stop> {
     let message = "检查程序的消息";
-    let (reply, ending) = peers::send_and_read(addr, message.as_bytes())?;
-    if reply != TCP_REPLY.as_bytes() || ending == Ending::TimedOut {
-        let seen = if ending == Ending::TimedOut {
+    let target = addr.parse().map_err(anyhow::Error::from)?;
+    let expected = format!("收到“{TCP_REPLY}”，然后连接关闭");
+    let (conn, received) = peers::talk(server, target, message.as_bytes(), wire, &expected)?;
+    if received.bytes != TCP_REPLY.as_bytes() || received.ending == Ending::TimedOut {
+        let seen = if received.ending == Ending::TimedOut {
             format!("{} 秒内没有收到回复", PATIENCE.as_secs())
         } else {
             format!(
-                "收到的是“{}”（{ending:?}）",
-                String::from_utf8_lossy(&reply)
+                "收到的是“{}”（{:?}）",
+                String::from_utf8_lossy(&received.bytes),
+                received.ending
             )
         };
-        return Err(failed(
-            format!("收到“{TCP_REPLY}”，然后连接关闭"),
-            server.blame(seen)?,
-        ));
+        wire.expect(Some(conn.id), Side::Server, TCP_REPLY.as_bytes());
+        return Err(failed(expected, server.blame(seen)?));
     }
     server.printed(
         &format!("的数据: {message}"),
         &format!("收到来自 127.0.0.1:端口 的数据: {message}"),
     )?;
-    Ok(reply)
+    Ok(received.bytes)
 }

@@ -1,8 +1,15 @@
 //! The exercises, in the article's order: where each one's file is, which
 //! section of the article and page of the book it belongs to, its hints
-//! (a nudge first, then more), its answer key and its checks.
+//! (a nudge first, then more), its answer key, its checks and the mistakes
+//! they recognise.
+//!
+//! This list is the one place that says how many exercises there are:
+//! every count in a message, the `--list` table and the tests is its
+//! length. Adding an exercise is an entry here and its files (see
+//! exercises/README.md); the tests check that the entry, the two
+//! Cargo.toml files and the wrong-program corpus agree.
 
-use super::outcome::Check;
+use super::outcome::{Check, Mistake};
 use super::{ex1, ex2, ex3, ex4, ex5, ex6, ex7};
 
 /// One exercise.
@@ -26,9 +33,12 @@ pub struct Exercise {
     /// A nudge first, then more; `check N --hint` gives the next one.
     pub hints: &'static [&'static str],
     pub checks: &'static [Check],
+    /// The mistakes its checks recognise, each with a wrong program of
+    /// that kind in tools/workshop/tests/wrong/.
+    pub mistakes: &'static [&'static Mistake],
 }
 
-pub const EXERCISES: [Exercise; 7] = [
+pub const EXERCISES: &[Exercise] = &[
     Exercise {
         number: 1,
         bin: "ex1",
@@ -37,17 +47,18 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "常见实践 / 简单的 TCP 服务器",
         page: "docs/src/tcp.md",
         solution: "tools/workshop/solutions/ex1_tcp_server.rs",
-        untouched: 0xd0b3_7a34_b51f_10c4,
+        untouched: 0x6499_86fb_25f3_6ea5,
         hints: &[
             "程序打印的那一行“还没写：TODO 1（…）”说出了下一步该写哪个函数。每个 TODO 只要一两行：\
              原文的一行，在 std 里对应一个方法。写好一个 TODO，就把它的 Err(not_written(…)) 删掉，再检查一次。",
             "四个 TODO 依次是：TcpListener::bind(server_address)（socket、bind、listen 三步合一）；\
              server_socket.accept()；connection.read(&mut 缓冲区)，它返回读到的字节数 n，数据是 缓冲区[..n]；\
-             connection.write_all(TCP_REPLY.as_bytes())，它就是 sendall。",
+             connection.write_all(TCP_REPLY.as_bytes())，它就是 sendall（TCP_REPLY 是 &str，as_bytes() 把它变成要发送的字节）。",
             "TODO 3 可以这样写：let mut data = [0; BUFFER_SIZE]; let received = connection.read(&mut data)?; \
              Ok(data[..received].to_vec())。写完整的服务器见 chapters/tcp-server/src/main.rs 的 receive_and_reply。",
         ],
         checks: ex1::CHECKS,
+        mistakes: ex1::MISTAKES,
     },
     Exercise {
         number: 2,
@@ -57,16 +68,18 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "常见实践 / TCP 客户端",
         page: "docs/src/tcp.md",
         solution: "tools/workshop/solutions/ex2_tcp_client.rs",
-        untouched: 0xd70a_65ae_2f72_ebd3,
+        untouched: 0x6f9a_fb4b_2f83_2286,
         hints: &[
-            "TODO 1：server_address.resolve()? 给出每个地址，逐个 TcpStream::connect_timeout(&addr, IO_TIMEOUT)，第一个连上的就返回。TODO 2：Write 上有一个方法，\
-             和 sendall 一样，写完每一个字节才返回。TODO 3 是这个练习的重点：一次 read 只返回已经到达的字节。",
-            "TODO 3：在循环里一直 read，把每次读到的接到一个 Vec 后面，直到 read 返回 0（服务器关闭了连接）；\
-             再加上 1024 字节（BUFFER_SIZE）的上限。只读一次的话，经过 wiretap --chunk 1 时只能拿到第一个字节。",
+            "TODO 1 到 3 各对应原文的一行：connect、sendall、recv。前两个在 std 里各是一个方法（TcpStream 上、Write 上）。\
+             TODO 3 是这个练习的重点：一次 read 只返回已经到达的字节，回复可能分好几块到达。先想一想：客户端怎样才知道回复读完了？",
+            "TODO 1：server_address.resolve()? 给出名字对应的每一个地址（localhost 可能先是 ::1），逐个 TcpStream::connect_timeout(&addr, IO_TIMEOUT)，\
+             第一个连上的就返回。TODO 2：write_all 就是 sendall。TODO 3：在循环里一直 read，把每次读到的接到一个 Vec 后面，\
+             直到 read 返回 0（服务器关闭了连接）；读满 1024 字节（BUFFER_SIZE）也停下。",
             "Read 上有现成的：let mut data = Vec::new(); server.take(BUFFER_SIZE as u64).read_to_end(&mut data)?; \
              Ok(data)。它一直读到对方关闭连接，最多 1024 字节。chapters/tcp-client/src/main.rs 的 read_reply 就是这样写的。",
         ],
         checks: ex2::CHECKS,
+        mistakes: ex2::MISTAKES,
     },
     Exercise {
         number: 3,
@@ -78,16 +91,17 @@ pub const EXERCISES: [Exercise; 7] = [
         solution: "tools/workshop/solutions/ex3_udp_client.rs",
         untouched: 0x0bd6_363a_68a2_6c8e,
         hints: &[
-            "先让它在不丢包时能用：client_socket.send_to(message, server_address)?，\
-             再 let (size, from) = client_socket.recv_from(&mut data)?;，返回 data[..size].to_vec()。",
-            "再让它经得起丢包：先 client_socket.set_read_timeout(Some(REPLY_TIMEOUT))?。然后 for attempt in 1..=ATTEMPTS { … }：\
-             每一轮 send_to，再 match client_socket.recv_from(&mut data)：收到了就返回；\
-             Err(e) if errors::is_timeout(&e) 就用 esay! 打印一行，进入下一轮；别的错误直接返回。",
+            "先让它在不丢包时能用：发一个数据报（send_to），等一个回复（recv_from）。recv_from 还告诉你回复是谁发来的：\
+             只有服务器发来的才是回复。然后再想丢包：回复一直不来时，recv_from 要能不再等下去。",
+            "client_socket.set_read_timeout(Some(REPLY_TIMEOUT))?; 然后 for attempt in 1..=ATTEMPTS { … }：每一轮 send_to，\
+             再 match client_socket.recv_from(&mut data)：Ok((size, from)) 而且 from == server_address，就返回 data[..size].to_vec()；\
+             from 是别的地址，就记一行，不算回复；Err(e) if errors::is_timeout(&e) 就用 esay! 打印一行，进入下一轮；别的错误直接返回。",
             "循环结束还没有回复：bail!(\"没有收到 {server_address} 的回复：发送了 {ATTEMPTS} 次……\")。\
              每次重发都用同一个 client_socket，回复是发回这个 Socket 的。chapters/udp-client/src/main.rs 的 ask 是完整的写法\
-             （它用 connect 和 send/recv，道理一样）。",
+             （它用 connect 和 send/recv，道理一样：connect 之后，系统只把那个地址发来的数据报交给它）。",
         ],
         checks: ex3::CHECKS,
+        mistakes: ex3::MISTAKES,
     },
     Exercise {
         number: 4,
@@ -107,6 +121,7 @@ pub const EXERCISES: [Exercise; 7] = [
              deadline.apply(connection)?;。写完整的样子见 chapters/tcp-server/src/main.rs 的 serve 和 receive_and_reply。",
         ],
         checks: ex4::CHECKS,
+        mistakes: ex4::MISTAKES,
     },
     Exercise {
         number: 5,
@@ -128,6 +143,7 @@ pub const EXERCISES: [Exercise; 7] = [
              chapters/threaded-server/src/main.rs 的 pool 和 work 是完整的写法。",
         ],
         checks: ex5::CHECKS,
+        mistakes: ex5::MISTAKES,
     },
     Exercise {
         number: 6,
@@ -137,7 +153,7 @@ pub const EXERCISES: [Exercise; 7] = [
         section: "最佳实践 / 安全考量",
         page: "docs/src/security.md",
         solution: "tools/workshop/solutions/ex6_tls_client.rs",
-        untouched: 0xd9e5_7701_6846_3510,
+        untouched: 0xd0ad_0246_d4e7_5a95,
         hints: &[
             "按编号做。TODO 1：let certs = CertificateDer::pem_file_iter(ca_file)?.collect::<Result<Vec<_>, _>>()?;，\
              再 let mut roots = RootCertStore::empty(); 把每张证书 roots.add(cert)? 进去。错误里写上文件名（map_err 加 anyhow!）。",
@@ -150,6 +166,7 @@ pub const EXERCISES: [Exercise; 7] = [
              chapters/tls-client/src/ 里是完整的写法。",
         ],
         checks: ex6::CHECKS,
+        mistakes: ex6::MISTAKES,
     },
     Exercise {
         number: 7,
@@ -170,12 +187,77 @@ pub const EXERCISES: [Exercise; 7] = [
              否则是连接在一行的中间关闭了，也返回一个错误。书里「小结与进阶」的 receive_line 是同样的写法。",
         ],
         checks: ex7::CHECKS,
+        mistakes: ex7::MISTAKES,
     },
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `name = "…"` of every `[[bin]]` in a manifest.
+    fn bins(manifest: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(crate::programs::workspace_root().join(manifest))
+            .unwrap_or_else(|e| panic!("{manifest}: {e}"));
+        text.split("[[bin]]")
+            .skip(1)
+            .filter_map(|bin| {
+                let line = bin.lines().find(|l| l.trim_start().starts_with("name"))?;
+                Some(line.split('"').nth(1)?.to_string())
+            })
+            .collect()
+    }
+
+    /// Adding an exercise is the registry entry plus a bin in each
+    /// manifest and a row in the README: forgetting one fails here.
+    #[test]
+    fn the_registry_the_manifests_and_the_readme_agree() {
+        let learners: Vec<String> = bins("exercises/Cargo.toml");
+        let keys: Vec<String> = bins("tools/workshop/Cargo.toml")
+            .into_iter()
+            .filter(|b| b.starts_with("solution-"))
+            .collect();
+        let registered: Vec<String> = EXERCISES.iter().map(|e| e.bin.to_string()).collect();
+        assert_eq!(learners, registered, "exercises/Cargo.toml's [[bin]]s");
+        let expected_keys: Vec<String> =
+            registered.iter().map(|b| format!("solution-{b}")).collect();
+        assert_eq!(
+            keys, expected_keys,
+            "tools/workshop/Cargo.toml's solution bins"
+        );
+        let readme =
+            std::fs::read_to_string(crate::programs::workspace_root().join("exercises/README.md"))
+                .unwrap_or_default();
+        for exercise in EXERCISES {
+            let name = exercise.file.trim_start_matches("exercises/");
+            assert!(
+                readme.contains(&format!("[`{name}`]({name})")),
+                "exercises/README.md has no row for {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn mistake_ids_are_unique_and_name_their_exercise() {
+        let mut ids = std::collections::BTreeSet::new();
+        for exercise in EXERCISES {
+            for mistake in exercise.mistakes {
+                let prefix = format!("{}.", exercise.bin);
+                assert!(mistake.id.starts_with(&prefix), "{}", mistake.id);
+                let slug = &mistake.id[prefix.len()..];
+                assert!(
+                    !slug.is_empty()
+                        && slug
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                    "{}",
+                    mistake.id
+                );
+                assert!(ids.insert(mistake.id), "{} twice", mistake.id);
+                assert!(!mistake.name.is_empty() && !mistake.tip.is_empty());
+            }
+        }
+    }
 
     #[test]
     fn the_list_is_numbered_in_order_and_names_real_files() {

@@ -13,12 +13,19 @@
 //! - [`exercises`]: the list, in the article's order: files, hints, answer keys, checks;
 //! - [`ex1`] … [`ex7`]: each exercise's checks;
 //! - [`learner`]: the learner's program under check, and how its failures read;
-//! - [`peers`]: the programs and sockets that talk to it;
-//! - [`outcome`]: what a check found, and how it is printed;
-//! - [`run`]: building, checking one exercise, what to say after;
+//! - [`peers`]: the programs and sockets that talk to it; [`taps`]: the
+//!   checker's relays between them; [`tls`]: its own TLS server;
+//! - [`wire`]: what crossed the wire in a step, shown as wiretap shows it;
+//! - [`seed`]: what a check varies, and the seed it comes from;
+//! - [`outcome`]: what a check found, the mistakes it recognises, and how
+//!   a ✗ is printed; [`step`]: what a step leaves for its ✗ block;
+//! - [`run`]: building, checking one exercise, what to say after; its
+//!   [`run::Summary`] is what one check run found, for other code;
+//! - [`contain`]: nothing the learner's program starts outlives the check;
 //! - [`progress`], [`watch`], [`report`], [`fingerprint`]: what is remembered,
 //!   re-checking on save, telling the teacher, telling an untouched file apart.
 
+pub mod contain;
 mod ex1;
 mod ex2;
 mod ex3;
@@ -33,8 +40,13 @@ mod outcome;
 mod peers;
 pub mod progress;
 pub mod report;
-mod run;
+pub mod run;
+mod seed;
+mod step;
+mod taps;
+mod tls;
 mod watch;
+mod wire;
 
 use std::path::PathBuf;
 
@@ -59,18 +71,33 @@ pub struct Request {
     pub report: Option<report::Reporter>,
     /// `--program FILE`: check a program built elsewhere (the answer keys).
     pub program: Option<PathBuf>,
+    /// `--seed S`: vary what the checks send exactly as that run did.
+    pub seed: Option<u64>,
+    /// `--mistakes`: the mistakes the checks recognise.
+    pub mistakes: bool,
 }
 
 /// `workshop check …`.
 pub const USAGE: Usage = Usage {
     program: "workshop check",
     about: "练习：编译你在 exercises/ 里写的程序，让真正的对端来检查它",
-    arguments: &[("[N]", "练习的编号，1 到 7；不写就是第一个还没通过的练习")],
+    arguments: &[(
+        "[N]",
+        "练习的编号（--list 列出全部）；不写就是第一个还没通过的练习",
+    )],
     options: &[
         ("--list", "列出每个练习的进度"),
         ("--watch", "每次保存文件就重新检查，通过了就换下一个练习"),
         ("--hint", "给一条提示；再要一次，给得更多"),
         ("--solution", "显示参考答案（练习通过之后再看，收获更大）"),
+        (
+            "--mistakes",
+            "列出检查认得的常见错误（每个有一个固定的编号，例如 ex2.read-once）",
+        ),
+        (
+            "--seed S",
+            "检查里变化的一切（消息、回复、长度、线程数）都由种子决定，检查会打印它；写上同一个种子，重复那一次检查",
+        ),
         (
             "--report ADDR",
             "每检查一次，就把结果（第几个练习，通过了还是卡在第几步）告诉老师的看板（workshop board 的地址，和 --name 一起用）；\
@@ -82,13 +109,14 @@ pub const USAGE: Usage = Usage {
         ),
         (
             "--program FILE",
-            "检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用）",
+            "检查一个已经编译好的程序，而不是 exercises/ 里的那个（老师检查参考答案时用；不能和 --report 一起用）",
         ),
     ],
     notes: &[],
     examples: &[
         "cargo run -p workshop -- check",
         "cargo run -p workshop -- check 2 --hint",
+        "cargo run -p workshop -- check 3 --seed 123456",
         "cargo run -p workshop -- check --watch --report 192.168.1.23:7878 --name 小明",
     ],
 };
@@ -97,9 +125,16 @@ pub const USAGE: Usage = Usage {
 /// checked something, that passed.
 pub fn main(args: &Args) -> Result<bool> {
     let request = parse(args)?;
+    // Whatever the learner's program starts and leaves behind becomes ours
+    // to end (Linux); see contain.
+    contain::adopt_orphans();
     let mut progress = Progress::load()?;
     if request.list {
         progress::print_table(&progress);
+        return Ok(true);
+    }
+    if request.mistakes {
+        print_mistakes(request.number);
         return Ok(true);
     }
     let Some(exercise) = chosen(&request, &progress) else {
@@ -139,10 +174,21 @@ fn parse(args: &Args) -> Result<Request> {
         solution: args.flag("--solution"),
         report: None,
         program: args.option("--program").map(PathBuf::from),
+        seed: args.option("--seed").map(seed_value).transpose()?,
+        mistakes: args.flag("--mistakes"),
     };
     request.report = reporter(args.option("--report"), args.option("--name"))?;
     check_combination(&request)?;
     Ok(request)
+}
+
+fn seed_value(text: &str) -> Result<u64> {
+    match text.parse::<u64>() {
+        Ok(seed) => Ok(seed),
+        Err(_) => {
+            bail!("--seed 的值 \"{text}\" 不对：种子是检查打印的那个非负整数，例如 --seed 123456")
+        }
+    }
 }
 
 fn exercise_number(word: &str) -> Result<usize> {
@@ -171,12 +217,19 @@ fn reporter(report: Option<&str>, name: Option<&str>) -> Result<Option<report::R
     }
 }
 
-/// Only one of --list, --watch, --hint, --solution at a time, and --program
-/// only for one checking run of a named exercise.
+/// Only one of --list, --watch, --hint, --solution at a time, --program
+/// only for one checking run of a named exercise, and never with --report:
+/// a report says that the learner's own exercise file passed, built here.
 fn check_combination(request: &Request) -> Result<()> {
-    let modes = [request.list, request.watch, request.hint, request.solution];
+    let modes = [
+        request.list,
+        request.watch,
+        request.hint,
+        request.solution,
+        request.mistakes,
+    ];
     if modes.iter().filter(|on| **on).count() > 1 {
-        bail!("--list、--watch、--hint、--solution 一次只能用一个");
+        bail!("--list、--watch、--hint、--solution、--mistakes 一次只能用一个");
     }
     if request.program.is_some() {
         if request.number.is_none() {
@@ -185,8 +238,30 @@ fn check_combination(request: &Request) -> Result<()> {
         if request.watch || request.list {
             bail!("--program 检查的是一个已经编译好的程序，不能和 --watch、--list 一起用");
         }
+        if request.report.is_some() {
+            bail!(
+                "--report 不能和 --program 一起用：告诉老师的，只能是检查程序亲自编译的、你自己在 exercises/ 里写的程序"
+            );
+        }
+    }
+    if request.seed.is_some() && (request.list || request.hint || request.solution) {
+        bail!("--seed 只用于检查：例如 check 3 --seed 123456");
     }
     Ok(())
+}
+
+/// `check --mistakes` (or `check N --mistakes`): each mistake the checks
+/// recognise, with its stable id, for teachers and for other programs.
+fn print_mistakes(number: Option<usize>) {
+    for exercise in EXERCISES
+        .iter()
+        .filter(|e| number.is_none_or(|n| n == e.number))
+    {
+        say!("练习 {}（{}）：", exercise.number, exercise.title);
+        for mistake in exercise.mistakes {
+            say!("  {:<30} {}", mistake.id, mistake.name);
+        }
+    }
 }
 
 /// The line that says how to run the checker, for messages.

@@ -1,16 +1,28 @@
-//! What is remembered between runs: which exercises passed, and how many
-//! hints each has had. One small text file, `exercises/.progress`, which git
-//! ignores; written whole or not at all.
+//! What is remembered between runs: which exercises passed, how many
+//! hints each has had and how many times each was checked. One small text
+//! file, `exercises/.progress`, which git ignores; written whole or not at
+//! all.
 //!
 //! ```text
 //! passed 1
 //! passed 2
 //! hints 3 2
+//! attempts 3 5
 //! ```
+//!
+//! It is a convenience for the learner (where to go on, `--list`), not a
+//! proof of anything: anyone can edit it. What the teacher is told comes
+//! from a check of the learner's own file, run there and then (`--report`).
+//!
+//! Several checks may run at once (two terminals, `--watch` beside a manual
+//! run): every change is a read-modify-write under a lock file, and each
+//! process writes its own temporary file before the rename.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::PathBuf;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use common::say;
@@ -26,7 +38,16 @@ const PLACE: &str = "WORKSHOP_PROGRESS";
 pub struct Progress {
     passed: BTreeSet<usize>,
     hints: BTreeMap<usize, usize>,
+    attempts: BTreeMap<usize, u32>,
 }
+
+/// How long a change waits for another process's lock. A change holds it
+/// for the few milliseconds of a read and a write.
+const LOCK_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A lock file older than this was left by a process that was killed in
+/// the middle of a change: it is taken over.
+const STALE_LOCK: Duration = Duration::from_secs(30);
 
 impl Progress {
     pub fn path() -> PathBuf {
@@ -60,6 +81,9 @@ impl Progress {
                 (Some("hints"), Some(n), Some(given)) => {
                     progress.hints.insert(n, given);
                 }
+                (Some("attempts"), Some(n), Some(count)) => {
+                    progress.attempts.insert(n, count as u32);
+                }
                 _ => {}
             }
         }
@@ -72,17 +96,35 @@ impl Progress {
             .hints
             .iter()
             .map(|(n, given)| format!("hints {n} {given}\n"));
-        passed.chain(hints).collect()
+        let attempts = self
+            .attempts
+            .iter()
+            .map(|(n, count)| format!("attempts {n} {count}\n"));
+        passed.chain(hints).chain(attempts).collect()
     }
 
-    /// Writes the file: to a temporary name first, then renamed over the
-    /// old one, so it is never found half written.
-    pub fn save(&self) -> Result<()> {
+    /// Reads the file, lets `change` change it, and writes it back, all
+    /// under the lock: a change another process made meanwhile is never
+    /// lost. Returns the progress as written and what `change` returned.
+    pub fn update<T>(change: impl FnOnce(&mut Progress) -> T) -> Result<(Progress, T)> {
         let path = Progress::path();
-        let temporary = path.with_extension("progress-new");
-        fs::write(&temporary, self.text())
-            .and_then(|()| fs::rename(&temporary, &path))
-            .with_context(|| format!("无法保存进度文件 {}", path.display()))
+        let _lock = Lock::take(&path)?;
+        let mut progress = Progress::load()?;
+        let result = change(&mut progress);
+        progress.save(&path)?;
+        Ok((progress, result))
+    }
+
+    /// Writes the file: to a temporary name of this process's own first,
+    /// then renamed over the old one, so it is never found half written.
+    fn save(&self, path: &Path) -> Result<()> {
+        let temporary = path.with_extension(format!("progress-{}.new", std::process::id()));
+        let written =
+            fs::write(&temporary, self.text()).and_then(|()| fs::rename(&temporary, path));
+        if written.is_err() {
+            let _ = fs::remove_file(&temporary);
+        }
+        written.with_context(|| format!("无法保存进度文件 {}", path.display()))
     }
 
     pub fn has_passed(&self, number: usize) -> bool {
@@ -117,6 +159,13 @@ impl Progress {
         later.or_else(|| self.first_unsolved())
     }
 
+    /// Counts one more check of exercise `number`; how many there have been.
+    pub fn attempt(&mut self, number: usize) -> u32 {
+        let count = self.attempts.entry(number).or_insert(0);
+        *count = count.saturating_add(1);
+        *count
+    }
+
     /// How many hints exercise `number` has had; and counts one more.
     pub fn take_hint(&mut self, number: usize) -> usize {
         let given = self.hints.entry(number).or_insert(0);
@@ -124,6 +173,58 @@ impl Progress {
         *given += 1;
         before
     }
+}
+
+/// The lock file beside the progress file, removed when dropped. Created
+/// with `create_new`, which only one process can do.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn take(progress: &Path) -> Result<Lock> {
+        let path = progress.with_extension("progress-lock");
+        let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+        loop {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(Lock(path)),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    if is_stale(&path) {
+                        let _ = fs::remove_file(&path);
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("无法创建进度文件的锁 {}", path.display()));
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                anyhow::bail!(
+                    "进度文件 {} 被别的检查占用了 {} 秒：如果没有别的检查在运行，删掉它再试",
+                    path.display(),
+                    LOCK_PATIENCE.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn is_stale(lock: &Path) -> bool {
+    fs::metadata(lock)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| SystemTime::now().duration_since(modified).ok())
+        .is_some_and(|age| age > STALE_LOCK)
 }
 
 /// What `--list` says about one exercise.
@@ -142,7 +243,7 @@ fn state(progress: &Progress, exercise: &Exercise) -> &'static str {
 /// `check --list`: the progress table.
 pub fn print_table(progress: &Progress) {
     say!("练习  状态                文件                             内容");
-    for exercise in &EXERCISES {
+    for exercise in EXERCISES {
         let state = state(progress, exercise);
         say!(
             "{:<5} {state}{}  {:<31}  {}",
@@ -187,9 +288,11 @@ mod tests {
         assert_eq!(progress.take_hint(3), 1);
         assert_eq!(progress.take_hint(4), 0);
         progress.pass(1);
+        assert_eq!(progress.attempt(2), 1);
+        assert_eq!(progress.attempt(2), 2);
         assert_eq!(
             progress.text(),
-            "passed 1\npassed 2\nhints 3 2\nhints 4 1\n"
+            "passed 1\npassed 2\nhints 3 2\nhints 4 1\nattempts 2 2\n"
         );
         assert_eq!(Progress::parse(&progress.text()).text(), progress.text());
         assert_eq!(progress.first_unsolved().map(|e| e.number), Some(3));

@@ -1,6 +1,8 @@
 //! Checking one exercise: build the programs the checks use, build the
 //! learner's program (a compile error is shown as the compiler says it),
 //! run the checks in order until one does not pass, and say what next.
+//! What one run found is a [`Summary`], for code that tells others (the
+//! teacher's board).
 
 use std::path::{Path, PathBuf};
 
@@ -8,14 +10,58 @@ use anyhow::{Context, Result};
 use common::say;
 use process_runner::{Output, Running, deadline};
 
+use super::contain;
 use super::exercises::{EXERCISES, Exercise};
-use super::learner::Ctx;
-use super::outcome::{self, Stop};
+use super::learner::{ALREADY, Ctx, Transcript};
+use super::outcome::{self, Evidence, Stop};
 use super::progress::Progress;
-use super::report::CheckRun;
-use super::{Request, command, heading, peers};
-use crate::board::protocol::Verdict;
+use super::report::{CheckRun, Mistake as ReportedMistake};
+use super::{Request, command, heading, peers, seed};
+use crate::board::protocol as board;
 use crate::programs;
+
+/// What one check run found: which exercise, with which seed, how it
+/// ended, the mistake recognised (if any) and how many times the learner
+/// has checked this exercise (counting this run; 0 for `--program`, which
+/// is not the learner's own file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub exercise: usize,
+    pub seed: u64,
+    pub verdict: Verdict,
+    pub mistake: Option<Named>,
+    pub attempts: u32,
+}
+
+/// How a check run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check passed (or was skipped where a tool is missing).
+    Passed,
+    /// The learner's program failed check `step` (counting from 1).
+    Failed { step: usize, title: &'static str },
+    /// It stopped at check `step` because that step's TODO still says
+    /// “还没写”: the learner is working through it, not stuck.
+    Unwritten { step: usize, title: &'static str },
+    /// The checker's own peers failed at `step`: not the learner's doing.
+    Broken { step: usize, title: &'static str },
+    /// The learner's file did not compile.
+    NotBuilt,
+}
+
+/// A recognised mistake, as other programs get it: the stable id
+/// (`ex2.read-once`) and the Chinese name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub id: &'static str,
+    pub name: &'static str,
+}
+
+impl Summary {
+    pub fn passed(&self) -> bool {
+        self.verdict == Verdict::Passed
+    }
+}
 
 /// What every check of a run shares, found once.
 pub struct Tools {
@@ -54,37 +100,70 @@ pub fn check_once(
     progress: &mut Progress,
 ) -> Result<bool> {
     let tools = prepare(request.program.as_deref())?;
-    let ran = check_exercise(exercise, request.program.as_deref(), &tools)?;
-    let passed = ran == Ran::Passed;
-    if passed {
+    let seed = request.seed.unwrap_or_else(seed::fresh);
+    let mut summary = check_exercise(exercise, request.program.as_deref(), &tools, seed)?;
+    remember(&mut summary, request, progress)?;
+    if summary.passed() {
         after_pass(exercise, request, progress)?;
     } else {
         after_failure(exercise);
     }
-    report(exercise, request, ran);
-    Ok(passed)
+    report(exercise, request, &summary);
+    Ok(summary.passed())
 }
 
-/// How one check run of an exercise ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ran {
-    /// Every check passed or was skipped.
-    Passed,
-    /// Stopped at this check (1 is the first); 0: it did not compile.
-    Failed { step: usize },
-    /// Stopped at this check because its TODO still says “还没写”.
-    Unwritten { step: usize },
-    /// A check could not run (not the learner's doing): nothing to report.
-    Broken,
+/// `--report`: tells the teacher's board how this run ended, with the
+/// mistake the check recognised and the learner's count of attempts. A
+/// run the checker itself could not finish is not the learner's, and is
+/// not reported.
+pub fn report(exercise: &Exercise, request: &Request, summary: &Summary) {
+    let Some(reporter) = &request.report else {
+        return;
+    };
+    let verdict = match summary.verdict {
+        Verdict::Passed => board::Verdict::Passed,
+        Verdict::Failed { step, .. } => board::Verdict::Failed { step },
+        Verdict::Unwritten { step, .. } => board::Verdict::Unwritten { step },
+        Verdict::NotBuilt => board::Verdict::Failed { step: 0 },
+        Verdict::Broken { .. } => return,
+    };
+    reporter.send(&CheckRun {
+        exercise: exercise.number,
+        verdict,
+        mistake: summary.mistake.as_ref().map(|m| ReportedMistake {
+            id: m.id.to_string(),
+        }),
+        attempts: (summary.attempts > 0).then_some(summary.attempts),
+    });
 }
 
-/// Builds (unless `program` is given) and checks `exercise`, printing a
-/// line per check.
+/// Counts the attempt (and a pass) in the progress file, for the
+/// learner's own file only: a program built elsewhere is not their work.
+pub fn remember(summary: &mut Summary, request: &Request, progress: &mut Progress) -> Result<()> {
+    if request.program.is_some() {
+        return Ok(());
+    }
+    let number = summary.exercise;
+    let passed = summary.passed();
+    let (fresh, attempts) = Progress::update(|p| {
+        if passed {
+            p.pass(number);
+        }
+        p.attempt(number)
+    })?;
+    *progress = fresh;
+    summary.attempts = attempts;
+    Ok(())
+}
+
+/// Builds (unless `program` is given) and checks `exercise` with `seed`,
+/// printing a line per check (and a block under a ✗).
 pub fn check_exercise(
     exercise: &'static Exercise,
     program: Option<&Path>,
     tools: &Tools,
-) -> Result<Ran> {
+    seed: u64,
+) -> Result<Summary> {
     heading(&format!(
         "练习 {}：{}（原文「{}」）",
         exercise.number, exercise.title, exercise.section
@@ -94,61 +173,93 @@ pub fn check_exercise(
         exercise.file,
         exercise.page
     );
+    let again = match program {
+        Some(program) => format!(
+            "{} --seed {seed} --program {}",
+            exercise.number,
+            program.display()
+        ),
+        None => format!("{} --seed {seed}", exercise.number),
+    };
+    say!(
+        "种子 {seed}：检查里发送的消息、回复、长度、线程数都由它决定；重复这一次：{}",
+        command(&again)
+    );
+    let mut summary = Summary {
+        exercise: exercise.number,
+        seed,
+        verdict: Verdict::Passed,
+        mistake: None,
+        attempts: 0,
+    };
     let program = match program {
         Some(program) => program.to_path_buf(),
         None => match build(exercise)? {
             Some(program) => program,
-            None => return Ok(Ran::Failed { step: 0 }),
+            None => {
+                summary.verdict = Verdict::NotBuilt;
+                return Ok(summary);
+            }
         },
     };
-    let ctx = Ctx {
-        exercise,
-        program,
-        python: tools.python.clone(),
-    };
+    let ctx = Ctx::new(exercise, program, tools.python.clone(), seed);
     let total = exercise.checks.len();
     for (index, check) in exercise.checks.iter().enumerate() {
+        let step = index + 1;
         if let Some(wait) = check.wait {
             say!("  {wait}……");
         }
+        ctx.begin(step);
         let result = (check.run)(&ctx);
+        let record = ctx.take_record();
+        let leftovers = contain::escaped(&ctx.groups());
+        contain::end_leftovers(ALREADY);
         if let Err(Stop::Cancelled) = result {
             return Err(process_runner::Error::Cancelled.into());
         }
-        outcome::print(index + 1, total, check.what, &result);
-        if let Err(stop) = result {
-            for (later, check) in exercise.checks.iter().enumerate().skip(index + 1) {
-                outcome::print_not_run(later + 1, total, check.what);
-            }
-            return Ok(match stop {
-                Stop::Broken(_) => Ran::Broken,
-                Stop::Failed(failed) if failed.seen.contains("还没写：") => {
-                    Ran::Unwritten { step: index + 1 }
-                }
-                _ => Ran::Failed { step: index + 1 },
-            });
+        let outputs: Vec<Transcript> = record.outputs.iter().map(|t| t.borrow().clone()).collect();
+        let evidence = Evidence {
+            wire: record.wire.render(),
+            outputs: &outputs,
+            repeat: record.repeat.as_ref(),
+        };
+        outcome::print(step, total, check.what, &result, &evidence);
+        if leftovers > 0 {
+            say!(
+                "    （{} 启动的 {leftovers} 个程序离开了它的进程组，这一项结束后还在运行；检查把它们结束了。程序结束时，它启动的程序也该结束）",
+                exercise.bin
+            );
         }
+        let Err(stop) = result else {
+            continue;
+        };
+        let not_written = evidence.not_written()
+            || matches!(&stop, Stop::Failed(failed) if failed.seen.contains("还没写："));
+        summary.verdict = match stop {
+            Stop::Broken(_) => Verdict::Broken {
+                step,
+                title: check.what,
+            },
+            _ if not_written => Verdict::Unwritten {
+                step,
+                title: check.what,
+            },
+            _ => Verdict::Failed {
+                step,
+                title: check.what,
+            },
+        };
+        // A TODO still not written is not a mistake of any kind yet.
+        summary.mistake = stop.recognised().filter(|_| !not_written).map(|m| Named {
+            id: m.id,
+            name: m.name,
+        });
+        for (later, check) in exercise.checks.iter().enumerate().skip(step) {
+            outcome::print_not_run(later + 1, total, check.what);
+        }
+        return Ok(summary);
     }
-    Ok(Ran::Passed)
-}
-
-/// `--report`: tells the teacher's board how this run ended.
-pub fn report(exercise: &Exercise, request: &Request, ran: Ran) {
-    let Some(reporter) = &request.report else {
-        return;
-    };
-    let verdict = match ran {
-        Ran::Passed => Verdict::Passed,
-        Ran::Failed { step } => Verdict::Failed { step },
-        Ran::Unwritten { step } => Verdict::Unwritten { step },
-        Ran::Broken => return,
-    };
-    reporter.send(&CheckRun {
-        exercise: exercise.number,
-        verdict,
-        mistake: None,
-        attempts: None,
-    });
+    Ok(summary)
 }
 
 /// `cargo build -p exercises --bin exN`: the program's path, or `None`
@@ -207,14 +318,10 @@ fn is_warning(line: &str) -> bool {
     line.starts_with("warning") && !line.contains("generated")
 }
 
-pub fn after_pass(exercise: &Exercise, request: &Request, progress: &mut Progress) -> Result<()> {
+/// What to say after a pass (the progress file has it already).
+pub fn after_pass(exercise: &Exercise, request: &Request, progress: &Progress) -> Result<()> {
     let number = exercise.number;
     say!("\n练习 {number} 通过了！");
-    // A program built elsewhere (--program) is not the learner's progress.
-    if request.program.is_none() {
-        progress.pass(number);
-        progress.save()?;
-    }
     say!(
         "参考答案在 {}，和你的写法对照一下：{}",
         exercise.solution,
@@ -269,8 +376,8 @@ pub fn all_done(progress: &Progress) {
 pub fn hint(exercise: &Exercise, progress: &mut Progress) -> Result<bool> {
     let number = exercise.number;
     let hints = exercise.hints;
-    let given = progress.take_hint(number);
-    progress.save()?;
+    let (fresh, given) = Progress::update(|p| p.take_hint(number))?;
+    *progress = fresh;
     let shown = given.min(hints.len() - 1);
     say!(
         "练习 {number}（{}）的提示 {}/{}：",

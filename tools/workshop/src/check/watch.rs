@@ -63,8 +63,11 @@ fn check(
     progress: &mut Progress,
     tools: &Tools,
 ) -> Result<bool> {
-    let ran = run::check_exercise(exercise, None, tools)?;
-    let passed = ran == run::Ran::Passed;
+    // A new seed each time: every save is checked against new messages.
+    let seed = request.seed.unwrap_or_else(super::seed::fresh);
+    let mut summary = run::check_exercise(exercise, None, tools, seed)?;
+    run::remember(&mut summary, request, progress)?;
+    let passed = summary.passed();
     if passed {
         run::after_pass(exercise, request, progress)?;
     } else {
@@ -74,7 +77,7 @@ fn check(
             command(&format!("{} --hint", exercise.number))
         );
     }
-    run::report(exercise, request, ran);
+    run::report(exercise, request, &summary);
     Ok(passed)
 }
 

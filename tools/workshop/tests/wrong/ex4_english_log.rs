@@ -1,0 +1,19 @@
+//! mistake: ex4.raw-error-log
+//! step: 5
+//! An English log line.
+
+fn serve(args: &Args) -> Result<()> {
+    let server_address = args.addr.bind_address()?;
+    let server_socket =
+        TcpListener::bind(server_address).map_err(|e| errors::bind(&args.addr, &e))?;
+    say!("等待客户端连接... {}", server_socket.local_addr()?);
+    loop {
+        let (mut connection, client_address) = match server_socket.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => continue,
+        };
+        if let Err(e) = receive_and_reply(&mut connection, client_address) {
+            eprintln!("client {client_address} failed");
+        }
+    }
+}

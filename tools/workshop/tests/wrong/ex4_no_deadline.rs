@@ -1,0 +1,17 @@
+//! mistake: ex4.no-deadline
+//! step: 6
+//! TODO 4 left out: a silent client holds the server forever.
+
+fn receive_and_reply(connection: &mut TcpStream, client_address: SocketAddr) -> io::Result<()> {
+    let mut data = [0; BUFFER_SIZE];
+    let received = connection.read(&mut data)?;
+    if received == 0 {
+        esay!("客户端 {client_address} 没有发送数据就关闭了连接");
+        return Ok(());
+    }
+    say!(
+        "收到来自 {client_address} 的数据: {}",
+        show_bytes(&data[..received])
+    );
+    connection.write_all(TCP_REPLY.as_bytes())
+}
