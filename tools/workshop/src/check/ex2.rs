@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{CLIENT_TIMEOUT, TCP_REPLY, show_bytes};
+use common::{CLIENT_TIMEOUT, TCP_MESSAGE, TCP_REPLY, show_bytes};
 
 use super::ex1::repeated;
 use super::learner::{Ctx, Learner, Ran};
@@ -41,6 +41,11 @@ pub const CHECKS: &[Check] = &[
         what: "服务器发的比 1024 字节多、还不关闭（peer reply --hold）：读满 1024 字节就停下",
         wait: None,
         run: stops_at_the_limit,
+    },
+    Check {
+        what: "回复到一半，连接被重置了（wiretap --reset-after）：这是错误，不是回复的结尾：打印一行“错误: …”，以非零状态退出",
+        wait: None,
+        run: reset_is_an_error,
     },
     Check {
         what: "连原文的 Python 服务器（article/tcp_server.py）",
@@ -103,6 +108,12 @@ pub const NO_LIMIT: Mistake = Mistake {
     tip: "读满 1024 字节（BUFFER_SIZE）就停下，不等服务器关闭：server.take(BUFFER_SIZE as u64).read_to_end(&mut data)，或者在循环里数着。没有上限的话，一个发个不停的服务器能占满内存",
 };
 
+pub const ERROR_AS_END: Mistake = Mistake {
+    id: "ex2.error-as-end",
+    name: "把出错当成了回复的结尾",
+    tip: "只有 read 返回 0（服务器关闭了连接）才是回复的结尾。read 返回的错误（连接被重置、超时）要用 ? 交上去，不能 break 了事：不然半截回复会被当成完整的回复打印出来，还以状态 0 退出",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &NO_CONNECT,
     &FIRST_ADDRESS_ONLY,
@@ -113,6 +124,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &WHOLE_BUFFER,
     &SPINS_AFTER_FIN,
     &NO_LIMIT,
+    &ERROR_AS_END,
 ];
 
 const PREFIX: &str = "收到服务器的响应: ";
@@ -308,22 +320,50 @@ fn reads_the_whole_reply(ctx: &Ctx) -> Checked {
 
 fn stops_at_the_limit(ctx: &Ctx) -> Checked {
     let mut rng = ctx.rng();
-    let size = rng.between(3_000, 60_000);
-    let (word, times) = repeated(&mut rng, size);
-    let reply = word.repeat(times);
+    // The 1024th byte ends a character: a client that keeps 1023 or 1025
+    // bytes prints a different line (a cut character is shown as one �,
+    // whether one or two of its bytes are there).
+    let (word, times, reply) = loop {
+        let size = rng.between(3_000, 6_000);
+        let (word, times) = repeated(&mut rng, size);
+        let reply = word.repeat(times);
+        if reply.is_char_boundary(common::BUFFER_SIZE) {
+            break (word, times, reply);
+        }
+    };
     let times_arg = times.to_string();
-    // The FIN comes 8 s after the reply: after a client that stops at
-    // 1024 bytes has long ended, before a client's own 10 s limit.
+    // Pieces of 600 to 1000 bytes, 250 ms apart: the first read gets one
+    // piece, less than 1024 bytes, so a client that reads a whole buffer
+    // each time it is under the limit ends up with more than 1024.
+    let chunk = rng.between(600, 1_000);
+    let chunk_arg = chunk.to_string();
+    let gap = 250;
+    let gap_arg = gap.to_string();
+    let pieces = reply.len().div_ceil(chunk);
+    // The FIN comes 8 s after the first piece: after a client that stops
+    // at 1024 bytes has long ended, before a client's own 10 s limit.
     let hold = (CLIENT_TIMEOUT - Duration::from_secs(2))
+        .saturating_sub(Duration::from_millis((gap * pieces) as u64))
         .as_millis()
         .to_string();
     let wire = ctx.wire();
-    let (_server, tap) = reply_server(&[&word, "--times", &times_arg, "--hold", &hold], &wire)?;
+    let args = [
+        word.as_str(),
+        "--times",
+        &times_arg,
+        "--chunk",
+        &chunk_arg,
+        "--gap",
+        &gap_arg,
+        "--hold",
+        &hold,
+    ];
+    let (_server, tap) = reply_server(&args, &wire)?;
     ctx.repeat(Repeat::client(
         ctx.label(),
         &format!("127.0.0.1:{PORT}"),
         &[format!(
-            "cargo run -p peer -- reply 127.0.0.1:{PORT} {word} --times {times} --hold {hold}"
+            "cargo run -p peer -- reply 127.0.0.1:{PORT} {word} --times {times} --chunk {chunk} --gap {gap} --hold {hold}"
         )],
     ));
     let ran = run_client(ctx, &tap)?;
@@ -349,6 +389,70 @@ fn stops_at_the_limit(ctx: &Ctx) -> Checked {
             seen,
         )
         .mistake(&NO_LIMIT));
+    }
+    Ok(Outcome::Passed)
+}
+
+fn reset_is_an_error(ctx: &Ctx) -> Checked {
+    let mut rng = ctx.rng();
+    let size = rng.between(100, 900);
+    let (word, times) = repeated(&mut rng, size);
+    let reply = word.repeat(times);
+    let times_arg = times.to_string();
+    // The relay passes the client's message and part of the reply, then
+    // resets both sides. The part is read before the reset is: Linux keeps
+    // what arrived before a RST readable, and reports the reset after it.
+    let part = rng.between(1, reply.len() - 1);
+    let budget = (TCP_MESSAGE.len() + part).to_string();
+    // The server keeps the connection open: the reset is the only ending.
+    let hold = CLIENT_TIMEOUT.as_millis().to_string();
+    let server = peers::server(
+        "peer",
+        &["reply", "127.0.0.1:0", &word, "--times", &times_arg, "--hold", &hold],
+        None,
+    )?;
+    let server_addr = server.addr.to_string();
+    let wiretap = peers::server(
+        "wiretap",
+        &["127.0.0.1:0", &server_addr, "--reset-after", &budget],
+        None,
+    )?;
+    let wire = ctx.wire();
+    let tap = tap_from_loopback(wiretap.addr, &wire)?;
+    ctx.repeat(Repeat::client(
+        ctx.label(),
+        &format!("127.0.0.1:{RELAY_PORT}"),
+        &[
+            format!(
+                "cargo run -p peer -- reply 127.0.0.1:{PORT} {word} --times {times} --hold {hold}"
+            ),
+            format!(
+                "cargo run -p wiretap -- 127.0.0.1:{RELAY_PORT} 127.0.0.1:{PORT} --reset-after {budget}"
+            ),
+        ],
+    ));
+    let ran = run_client(ctx, &tap)?;
+    no_connection(ctx, &ran, &wire)?;
+    if wire.sent(1, Side::Client) != TCP_MESSAGE.as_bytes() {
+        return Err(failed(
+            format!("{} 发送默认的消息“{TCP_MESSAGE}”", ctx.label()),
+            format!(
+                "{} 发送的是“{}”",
+                ctx.label(),
+                show_bytes(&wire.sent(1, Side::Client))
+            ),
+        )
+        .mistake(&WRONG_MESSAGE));
+    }
+    let expected = format!(
+        "连接在回复的第 {part} 字节之后被重置：{} 打印一行“错误: …”，以非零状态退出，不打印 {PREFIX}…",
+        ctx.label()
+    );
+    if ran.success || ran.line_starting(PREFIX).is_some() {
+        return Err(failed(expected, ran.describe()).mistake(&ERROR_AS_END));
+    }
+    if ran.crashed() || ran.last_error().is_none() {
+        return Err(failed(expected, ran.describe()));
     }
     Ok(Outcome::Passed)
 }
