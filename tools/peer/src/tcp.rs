@@ -220,6 +220,10 @@ pub const LINES: Usage = Usage {
             "每一行的文字重复 N 次，默认 1（例如 --line x --times 1024 是 1024 字节的一行）",
         ),
         (
+            "--blank",
+            "先发一个空行（只有换行符）：空行也是一条消息，内容是空的",
+        ),
+        (
             "--unfinished TEXT",
             "最后再发 TEXT，不带换行：一行只发了一半就关闭",
         ),
@@ -235,8 +239,13 @@ pub const LINES: Usage = Usage {
 pub fn lines(args: &Args) -> Result<()> {
     let times = args.number("--times", 1)?;
     let mut texts: Vec<String> = args.options("--line").map(String::from).collect();
-    if texts.is_empty() && args.option("--unfinished").is_none() {
+    if texts.is_empty() && args.option("--unfinished").is_none() && !args.flag("--blank") {
         texts = vec!["第一条".to_string(), "第二条".to_string()];
+    }
+    // An empty `--line ""` is lost on the way in Windows PowerShell 5.1,
+    // which drops empty arguments to programs: a flag of its own says it.
+    if args.flag("--blank") {
+        texts.insert(0, String::new());
     }
     let mut bytes = Vec::new();
     for text in &texts {

@@ -422,6 +422,18 @@ fn lines_sends_each_line_with_its_break_then_a_fin() {
 }
 
 #[test]
+fn lines_blank_sends_an_empty_line_first() {
+    let (addr, server) = one_client(|mut stream| {
+        let mut all = Vec::new();
+        stream.read_to_end(&mut all).unwrap(); // ends only at the FIN
+        all
+    });
+    let outcome = run(PEER, &["lines", &addr, "--blank", "--line", "甲"]);
+    assert!(outcome.status.success(), "{outcome:?}");
+    assert_eq!(server.join().unwrap(), "\n甲\n".as_bytes());
+}
+
+#[test]
 fn udp_reply_answers_and_can_let_another_port_speak_first() {
     let server = Server::start(
         PEER,

@@ -108,6 +108,12 @@ pub const STOPS_AFTER_ONE: Mistake = Mistake {
     tip: "accept、读、回复要放在 loop 里：服务完一个客户端，回到 accept 等下一个。一个客户端出的错也不能让循环结束",
 };
 
+pub const NEVER_CLOSES: Mistake = Mistake {
+    id: "ex1.never-closes",
+    name: "回复之后没有关闭连接",
+    tip: "回复之后要关闭连接：connection 离开作用域（被 drop）就关闭了。别把它存进 Vec、也别在别处留着它：客户端要读到服务器关闭（read 返回 0），才知道回复完了",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &WRONG_ADDRESS,
     &FIXED_PORT,
@@ -120,6 +126,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &WRONG_CLIENT,
     &REPLY_WITHOUT_REQUEST,
     &STOPS_AFTER_ONE,
+    &NEVER_CLOSES,
 ];
 
 fn starts(ctx: &Ctx) -> Checked {
@@ -369,7 +376,7 @@ fn reply_mistake(stop: Stop, wire: &Wire, conn: usize) -> Stop {
         return stop.or_mistake(&WRONG_REPLY);
     }
     if !closed {
-        return stop.advice("回复之后要关闭连接（connection 离开作用域就关闭了）：客户端读到服务器关闭，才知道回复完了");
+        return stop.or_mistake(&NEVER_CLOSES);
     }
     stop
 }

@@ -51,6 +51,12 @@ pub const RAW_BIND_ERROR: Mistake = Mistake {
     tip: "TODO 1：TcpListener::bind(server_address).map_err(|e| errors::bind(&args.addr, &e))?：它说“绑定地址时出错”、说出地址、说怎么办",
 };
 
+pub const BIND_PANICS: Mistake = Mistake {
+    id: "ex4.bind-panics",
+    name: "绑定失败时 panic 了",
+    tip: "TODO 1：端口被占用是学习者能改的错，不要 unwrap / expect：panic 只给出一段英文和退出码 101。TcpListener::bind(server_address).map_err(|e| errors::bind(&args.addr, &e))? 把它变成一行中文，以非零状态退出",
+};
+
 pub const BIND_ERROR_NO_ADDRESS: Mistake = Mistake {
     id: "ex4.bind-error-no-address",
     name: "绑定失败时没有说是哪个地址",
@@ -107,6 +113,7 @@ pub const EXITS_ON_TIMEOUT: Mistake = Mistake {
 
 pub const MISTAKES: &[&Mistake] = &[
     &RAW_BIND_ERROR,
+    &BIND_PANICS,
     &BIND_ERROR_NO_ADDRESS,
     &BIND_ERROR_EXIT_0,
     &EXITS_ON_BAD_UTF8,
@@ -166,6 +173,9 @@ fn a_busy_port_is_one_clear_line(ctx: &Ctx) -> Checked {
     let names_bind = one_line.is_some_and(|l| l.contains("绑定地址时出错"));
     let names_addr = one_line.is_some_and(|l| l.contains(&addr));
     let stop = || failed(expected.clone(), ran.describe());
+    if ran.crashed() {
+        return Err(stop().mistake(&BIND_PANICS));
+    }
     if names_bind && ran.success {
         return Err(stop().mistake(&BIND_ERROR_EXIT_0));
     }
@@ -177,7 +187,7 @@ fn a_busy_port_is_one_clear_line(ctx: &Ctx) -> Checked {
     }
     let starts_right = one_line.is_some_and(|l| l.starts_with("错误: 绑定地址时出错"));
     if ran.success || !starts_right || !ran.stdout.is_empty() {
-        return Err(stop().advice(
+        return Err(stop().mistake(&RAW_BIND_ERROR).advice(
             "原文的 except 打印“绑定地址时出错”；还要说出是哪个地址，然后以非零状态退出。errors::bind(&args.addr, &e) 就是这样一句话",
         ));
     }

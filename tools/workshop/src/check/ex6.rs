@@ -24,7 +24,7 @@ pub const CHECKS: &[Check] = &[
         run: trusts_the_given_certificate,
     },
     Check {
-        what: "回复的内容由种子决定，分几个 TLS 记录、隔一会儿才到：读到服务器关闭为止，打印全部",
+        what: "回复的内容由种子决定，分几个 TLS 记录、隔一会儿才到：读到服务器关闭为止，打印全部；回复比 1024 字节长时，只打印前 1024 字节",
         wait: None,
         run: reads_every_record,
     },
@@ -109,6 +109,24 @@ pub const CA_UNCLEAR: Mistake = Mistake {
     tip: "错误要说出是哪个文件：anyhow!(\"无法读取证书文件 {ca_file}：{e}\")；文件里一张证书也没有时 bail!(\"证书文件 {ca_file} 里没有证书\")",
 };
 
+pub const NO_HANDSHAKE: Mistake = Mistake {
+    id: "ex6.no-handshake",
+    name: "握手没有在 handshake 里做完",
+    tip: "TODO 2：只要 tls.is_handshaking()，就 tls.complete_io(socket)?。什么也不做的话，握手要等到第一次写才发生：它先打印了“证书验证通过”，证书的错误才在后面冒出来，explain 也看不到它",
+};
+
+pub const NO_LIMIT: Mistake = Mistake {
+    id: "ex6.no-limit",
+    name: "没有 1024 字节的上限",
+    tip: "TODO 3：读到服务器关闭为止，但最多 1024 字节：stream.take(BUFFER_SIZE as u64).read_to_end(&mut data)。没有 take 的话，一个发个不停的服务器能占满内存",
+};
+
+pub const EMPTY_CA: Mistake = Mistake {
+    id: "ex6.empty-ca",
+    name: "--ca 文件里没有证书也照样去连",
+    tip: "TODO 1：pem_file_iter 在一个不是 PEM 的文件里找不到证书，不算出错，只是什么也不给：RootCertStore 是空的。这时 bail!(\"证书文件 {ca_file} 里没有证书\")，连接之前就停下，不要拿一个空的信任列表去连服务器",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &TRUSTS_ANY_CERTIFICATE,
     &ACCEPTS_WRONG_NAME,
@@ -119,6 +137,9 @@ pub const MISTAKES: &[&Mistake] = &[
     &EOF_IS_ERROR,
     &CA_PANICS,
     &CA_UNCLEAR,
+    &NO_HANDSHAKE,
+    &NO_LIMIT,
+    &EMPTY_CA,
 ];
 
 const PREFIX: &str = "收到服务器的响应: ";
@@ -188,18 +209,69 @@ fn reads_every_record(ctx: &Ctx) -> Checked {
     let ca = cert.display().to_string();
     let ran = run_client(ctx, &[&server.addr.to_string(), "--ca", &ca])?;
     let line = format!("{PREFIX}{}", show_bytes(reply.as_bytes()));
-    let Err(stop) = ran.expect_line(&line) else {
-        return Ok(Outcome::Passed);
-    };
-    let printed = ran.line_starting(PREFIX).map(|l| &l[PREFIX.len()..]);
-    Err(match printed {
-        Some(p) if p == show_bytes(TCP_REPLY.as_bytes()) => stop.mistake(&HARDCODED_REPLY),
-        // The start of the reply: it read once (or fewer records than came).
-        Some(p) if !p.is_empty() && show_bytes(reply.as_bytes()).starts_with(p) => {
-            stop.mistake(&READ_ONCE)
+    if let Err(stop) = ran.expect_line(&line) {
+        let printed = ran.line_starting(PREFIX).map(|l| &l[PREFIX.len()..]);
+        return Err(match printed {
+            Some(p) if p == show_bytes(TCP_REPLY.as_bytes()) => stop.mistake(&HARDCODED_REPLY),
+            // The start of the reply: it read once (or fewer records than came).
+            Some(p) if !p.is_empty() && show_bytes(reply.as_bytes()).starts_with(p) => {
+                stop.mistake(&READ_ONCE)
+            }
+            _ => stop,
+        });
+    }
+    drop(server);
+    stops_at_the_limit(ctx, &mut rng, &cert, &key)
+}
+
+/// A reply longer than 1024 bytes, in records of a few hundred bytes: it
+/// prints the first 1024 bytes. The 1024th byte ends a character, so 1023
+/// or 1025 bytes print differently (a cut character is shown as one �).
+fn stops_at_the_limit(
+    ctx: &Ctx,
+    rng: &mut super::seed::Rng,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Checked {
+    let reply = loop {
+        let size = rng.between(1_500, 4_000);
+        let reply = rng.text(size);
+        if reply.is_char_boundary(common::BUFFER_SIZE) {
+            break reply;
         }
-        _ => stop,
-    })
+    };
+    let pieces = cut(reply.as_bytes(), rng.between(4, 8));
+    let answer = Answer::Pieces {
+        pieces,
+        gap: Duration::from_millis(100),
+    };
+    let server = TlsServer::start(cert, key, answer, ctx.wire()).map_err(Stop::Broken)?;
+    let ca = cert.display().to_string();
+    let ran = run_client(ctx, &[&server.addr.to_string(), "--ca", &ca])?;
+    let first = &reply.as_bytes()[..common::BUFFER_SIZE];
+    let line = format!("{PREFIX}{}", show_bytes(first));
+    ran.expect_line(&line).map_err(|stop| {
+        let longer = ran
+            .line_starting(PREFIX)
+            .is_some_and(|l| l.len() > line.len());
+        let stop = match stop {
+            Stop::Failed(mut f) => {
+                f.expected = format!(
+                    "服务器回复了 {} 字节（分几个 TLS 记录）：{} 只打印前 1024 字节，{line}",
+                    reply.len(),
+                    ctx.label()
+                );
+                Stop::Failed(f)
+            }
+            other => other,
+        };
+        if longer || ran.line_starting(PREFIX).is_some() {
+            stop.mistake(&NO_LIMIT)
+        } else {
+            stop
+        }
+    })?;
+    Ok(Outcome::Passed)
 }
 
 /// `bytes` in `count` pieces, cut at character boundaries.
@@ -224,9 +296,11 @@ fn refuses_another_certificate(ctx: &Ctx) -> Checked {
     ));
     let ca = file(&trusted_dir, "server.crt");
     let ran = run_client(ctx, &[&relay.addr.to_string(), "--ca", &ca])?;
-    refused(&ran, "错误:").map_err(|stop| {
+    refused_in_handshake(&ran, "错误:").map_err(|stop| {
         if printed_reply(&ran) {
             stop.mistake(&TRUSTS_ANY_CERTIFICATE)
+        } else if claimed_verified(&ran) {
+            stop.mistake(&NO_HANDSHAKE)
         } else {
             stop.advice(
                 "只信任 --ca 文件里的证书：RootCertStore 里只放它，不要放别的，也不要跳过验证",
@@ -256,9 +330,11 @@ fn refuses_another_name(ctx: &Ctx) -> Checked {
     ));
     let ca = file(&dir, "only.crt");
     let ran = run_client(ctx, &[&relay.addr.to_string(), "--ca", &ca])?;
-    refused(&ran, "证书上没有 \"127.0.0.1\" 这个名字").map_err(|stop| {
+    refused_in_handshake(&ran, "证书上没有 \"127.0.0.1\" 这个名字").map_err(|stop| {
         if printed_reply(&ran) {
             stop.mistake(&ACCEPTS_WRONG_NAME)
+        } else if claimed_verified(&ran) {
+            stop.mistake(&NO_HANDSHAKE)
         } else {
             stop.mistake(&NAME_MESSAGE)
         }
@@ -310,6 +386,10 @@ fn a_bad_ca_file_is_one_line(ctx: &Ctx) -> Checked {
     let garbage = dir.path().join("不是证书.crt");
     std::fs::write(&garbage, "这不是一张证书\n")?;
     let garbage = garbage.display().to_string();
+    // Through the relay: a client whose --ca file gave it nothing to trust
+    // must stop before it connects.
+    let relay = tap(ctx, server.addr)?;
+    let wire = ctx.wire();
     ctx.repeat(Repeat {
         command: format!(
             "cargo run -p exercises --bin {} -- localhost:{PORT} --ca 没有这个文件.crt",
@@ -318,7 +398,8 @@ fn a_bad_ca_file_is_one_line(ctx: &Ctx) -> Checked {
         before: Vec::new(),
     });
     for (ca, what) in [(&missing, "不存在"), (&garbage, "里面不是证书")] {
-        let ran = run_client(ctx, &[&server.addr.to_string(), "--ca", ca])?;
+        let before = wire.connections();
+        let ran = run_client(ctx, &[&relay.addr.to_string(), "--ca", ca])?;
         let lines: Vec<&String> = ran.stderr.iter().filter(|l| !l.trim().is_empty()).collect();
         let name = std::path::Path::new(ca)
             .file_name()
@@ -332,6 +413,16 @@ fn a_bad_ca_file_is_one_line(ctx: &Ctx) -> Checked {
             [line] => line.starts_with("错误:") && line.contains(&name),
             _ => false,
         };
+        if wire.connections() > before {
+            return Err(failed(
+                expected,
+                format!(
+                    "{}\n它没有在读证书文件时就停下，而是拿着一个空的信任列表去连了服务器",
+                    ran.describe()
+                ),
+            )
+            .mistake(&EMPTY_CA));
+        }
         if ran.success || !one || printed_reply(&ran) {
             let stop = failed(expected, ran.describe());
             let said_error = lines.iter().any(|l| l.starts_with("错误:"));
@@ -378,6 +469,11 @@ fn talks_to_python_server(ctx: &Ctx) -> Checked {
     Ok(Outcome::Passed)
 }
 
+/// It printed that the certificate was verified: a refused client must not.
+fn claimed_verified(ran: &Ran) -> bool {
+    ran.stdout.iter().any(|l| l.contains("证书验证通过"))
+}
+
 fn printed_reply(ran: &Ran) -> bool {
     ran.stdout.iter().any(|l| l.starts_with(PREFIX))
 }
@@ -397,6 +493,19 @@ fn refused(ran: &Ran, said: &str) -> Result<(), Stop> {
             )
         };
         return Err(failed(expected, ran.describe()));
+    }
+    Ok(())
+}
+
+/// Refused as `refused` says, and in the handshake: it never said the
+/// certificate was verified.
+fn refused_in_handshake(ran: &Ran, said: &str) -> Result<(), Stop> {
+    refused(ran, said)?;
+    if claimed_verified(ran) {
+        return Err(failed(
+            "握手时就拒绝：不打印“证书验证通过”，打印一行“错误: …”，以非零状态退出",
+            ran.describe(),
+        ));
     }
     Ok(())
 }

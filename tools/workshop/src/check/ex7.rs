@@ -35,7 +35,7 @@ pub const CHECKS: &[Check] = &[
         run: the_longest_line_is_fine,
     },
     Check {
-        what: "一行超过上限 1024 字节（长度由种子决定）：不回复，记一行，断开这个连接，接着服务下一个",
+        what: "一行超过上限 1024 字节（长度由种子决定），再一行 1025 字节：都不回复，记一行，断开这个连接，接着服务下一个",
         wait: None,
         run: refuses_an_oversized_line,
     },
@@ -105,6 +105,12 @@ pub const NO_LOG: Mistake = Mistake {
     tip: "receive_line 返回错误就行：handle_connection 会用 esay! 记一行“与客户端 … 通信时出错: …”。不要悄悄地返回 Ok(None)",
 };
 
+pub const EMPTY_LINE: Mistake = Mistake {
+    id: "ex7.empty-line",
+    name: "空行没有当成一条消息",
+    tip: "只有换行符的一行也是一条消息（内容是空的）：read_until 读到了 1 个字节（那个 '\\n'），去掉它之后 line 是空的，照样返回 Some(line)。只有 read_until 返回 0（连接关闭了）才返回 None",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &READ_IS_MESSAGE,
     &ONE_MESSAGE_ONLY,
@@ -115,6 +121,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &HALF_LINE_COUNTED,
     &DIES_ON_LONG_LINE,
     &NO_LOG,
+    &EMPTY_LINE,
 ];
 
 /// What the server replies to each message.
@@ -161,13 +168,16 @@ fn lines_args(messages: &[String]) -> String {
 fn messages_in_one_write(ctx: &Ctx) -> Checked {
     let mut rng = ctx.rng();
     let count = rng.between(2, 4);
-    let messages: Vec<String> = (0..count).map(|_| rng.word()).collect();
+    // First an empty line: a message too, with nothing in it.
+    let messages: Vec<String> = std::iter::once(String::new())
+        .chain((0..count).map(|_| rng.word()))
+        .collect();
     ctx.repeat(Repeat::against_server(
         ctx.label(),
         "",
         format!(
-            "cargo run -p peer -- lines 127.0.0.1:{PORT} {}",
-            lines_args(&messages)
+            "cargo run -p peer -- lines 127.0.0.1:{PORT} --blank {}",
+            lines_args(&messages[1..])
         ),
     ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
@@ -230,24 +240,35 @@ fn the_longest_line_is_fine(ctx: &Ctx) -> Checked {
 }
 
 fn refuses_an_oversized_line(ctx: &Ctx) -> Checked {
-    let size = ctx.rng().between(MOST_BYTES + 1, 4000);
+    let size = ctx.rng().between(MOST_BYTES + 2, 4000);
     ctx.repeat(Repeat::against_server(
         ctx.label(),
         "",
         format!("cargo run -p peer -- lines 127.0.0.1:{PORT} --line x --times {size}"),
     ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
+    // A line far over the limit, then one just over it (1025 bytes): a
+    // limit one byte too high lets the second through.
+    refuses_a_line(ctx, &mut server, &addr, size, &NO_LIMIT)?;
+    refuses_a_line(ctx, &mut server, &addr, MOST_BYTES + 1, &OFF_BY_ONE)?;
+    Ok(Outcome::Passed)
+}
+
+/// One connection sends a line of `size` bytes: the server must not reply,
+/// must log a line, close, and serve the next client. A reply is `replied`.
+fn refuses_a_line(
+    ctx: &Ctx,
+    server: &mut Learner,
+    addr: &str,
+    size: usize,
+    replied: &'static Mistake,
+) -> Result<(), Stop> {
     let wire = ctx.wire();
     wire.expect(None, Side::Server, b"");
     let long = format!("{}\n", "x".repeat(size));
-    let expected = "不回复这一行，断开这个连接";
-    let (_, received) = peers::talk(
-        &mut server,
-        target(&addr)?,
-        long.as_bytes(),
-        &wire,
-        expected,
-    )?;
+    let expected = format!("一行 {size} 字节（上限 {MOST_BYTES}）：不回复这一行，断开这个连接");
+    let logged_before = server.stderr().len();
+    let (_, received) = peers::talk(server, target(addr)?, long.as_bytes(), &wire, &expected)?;
     if received.count > 0 {
         let stop = failed(
             expected,
@@ -256,9 +277,12 @@ fn refuses_an_oversized_line(ctx: &Ctx) -> Checked {
                 show_bytes(&received.bytes).trim_end_matches("\\n")
             ),
         );
-        return Err(stop.mistake(&NO_LIMIT));
+        return Err(stop.mistake(replied));
     }
-    let logged = server.logged(|_| true, ALREADY)?;
+    let logged = {
+        let server: &Learner = server;
+        server.logged(|_| server.stderr().len() > logged_before, ALREADY)?
+    };
     if server.ended() {
         let seen = server.blame(String::new())?;
         return Err(failed("断开这个连接，接着服务下一个", seen).mistake(&DIES_ON_LONG_LINE));
@@ -272,13 +296,12 @@ fn refuses_an_oversized_line(ctx: &Ctx) -> Checked {
     }
     converse(
         ctx,
-        &mut server,
-        target(&addr)?,
+        server,
+        target(addr)?,
         &["下一位同学的消息".to_string()],
         None,
     )
-    .map_err(|s| s.or_mistake(&DIES_ON_LONG_LINE))?;
-    Ok(Outcome::Passed)
+    .map_err(|s| s.or_mistake(&DIES_ON_LONG_LINE))
 }
 
 fn half_a_line_is_no_message(ctx: &Ctx) -> Checked {
@@ -453,7 +476,14 @@ fn converse(
     let expected_reply = REPLY.repeat(messages.len());
     wire.expect(None, Side::Server, expected_reply.as_bytes());
     let bytes: String = messages.iter().map(|m| format!("{m}\n")).collect();
-    let expected = format!("收到 {} 个“数据已收到\\n”，然后连接关闭", messages.len());
+    let expected = if messages.iter().any(String::is_empty) {
+        format!(
+            "收到 {} 个“数据已收到\\n”（空行也是一条消息），然后连接关闭",
+            messages.len()
+        )
+    } else {
+        format!("收到 {} 个“数据已收到\\n”，然后连接关闭", messages.len())
+    };
     let (_, received) = peers::talk(server, to, bytes.as_bytes(), &wire, &expected)?;
     if received.bytes != expected_reply.as_bytes() || received.ending == Ending::TimedOut {
         let how = match received.ending {
@@ -468,9 +498,17 @@ fn converse(
             format!("收到的是“{got}”，{how}")
         };
         let stop = failed(expected, server.blame(seen)?);
+        // As many replies as there were messages before the empty line:
+        // the empty line ended the conversation (or was skipped, one short).
+        let before_empty = messages.iter().position(String::is_empty);
+        let stopped_at_empty = before_empty.is_some_and(|at| {
+            received.bytes == REPLY.repeat(at).as_bytes()
+                || received.bytes == REPLY.repeat(messages.len() - 1).as_bytes()
+        });
         let stop = match mistake {
             Some(mistake) => stop.mistake(mistake),
             None if server.ended() => stop,
+            None if stopped_at_empty => stop.mistake(&EMPTY_LINE),
             None => {
                 // Only the first message, whole: the connection ended after it.
                 let first = format!("的消息: {}", show_bytes(messages[0].as_bytes()));
