@@ -107,6 +107,12 @@ pub const NEW_SOCKET: Mistake = Mistake {
     tip: "每次重发都用传进来的同一个 client_socket：服务器把回复发回它收到的数据报的来源，换了 Socket，之前那次请求的回复就收不到了",
 };
 
+pub const GIVES_UP_EARLY: Mistake = Mistake {
+    id: "ex3.gives-up-early",
+    name: "最后一次发送之后没有等回复就放弃了",
+    tip: "第 3 次发送之后也要等 REPLY_TIMEOUT：它的回复可能正在路上。每次都是 send_to 然后 recv_from，最后一次 recv_from 也超时了，才返回错误",
+};
+
 pub const NO_WAIT: Mistake = Mistake {
     id: "ex3.no-wait",
     name: "没等够 1 秒就重发",
@@ -130,6 +136,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &WRONG_ATTEMPTS,
     &NEW_SOCKET,
     &NO_WAIT,
+    &GIVES_UP_EARLY,
     &UNCLEAR_GIVE_UP,
 ];
 
@@ -355,6 +362,27 @@ fn gives_up_clearly(ctx: &Ctx) -> Checked {
         )
         .mistake(&WRONG_ATTEMPTS));
     }
+    // Each of the sends is followed by a full wait, the last one too: it
+    // cannot give up before ATTEMPTS timeouts have passed since it started.
+    // (A busy machine only makes it later.)
+    let took = ran.ended.saturating_duration_since(ran.started);
+    let soonest = (REPLY_TIMEOUT * ATTEMPTS as u32).saturating_sub(TIMER_SLACK);
+    if took < soonest {
+        return Err(failed(
+            format!(
+                "发送 {ATTEMPTS} 次，每次之后等 {} 秒：至少 {:.1} 秒之后才放弃",
+                REPLY_TIMEOUT.as_secs(),
+                soonest.as_secs_f64()
+            ),
+            format!(
+                "{}\n它启动后 {:.1} 秒就结束了：最后一次发送之后没有等满 {} 秒",
+                ran.describe(),
+                took.as_secs_f64(),
+                REPLY_TIMEOUT.as_secs()
+            ),
+        )
+        .mistake(&GIVES_UP_EARLY));
+    }
     let gave_up = ran
         .last_error()
         .is_some_and(|l| l.starts_with("错误:") && l.contains("没有收到"));
@@ -383,6 +411,8 @@ fn repeat_through_wiretap(ctx: &Ctx, message: &str, faults: &str) {
 
 /// A client that printed something without sending a datagram at all.
 fn sent_something(ctx: &Ctx, ran: &Ran, tap: &UdpTap) -> Result<(), Stop> {
+    // The client has ended: what it sent last is counted before anything is judged.
+    tap.settle(super::learner::ALREADY)?;
     if !tap.requests().is_empty() {
         return Ok(());
     }

@@ -111,6 +111,12 @@ pub const EXITS_ON_TIMEOUT: Mistake = Mistake {
     tip: "期限到了 read 返回的错误只关于这一个客户端：记一行，接着服务下一个（TODO 3），不要用 ? 把它返回到 main",
 };
 
+pub const HIDES_BAD_UTF8: Mistake = Mistake {
+    id: "ex4.hides-bad-utf8",
+    name: "被切开的汉字让整条消息没有打印出来",
+    tip: "TODO 2：from_utf8 出错时，不要打印空的、或者什么也不打印：show_bytes(&data[..received]) 照样打印整条消息，只把切开的那个汉字显示成 �",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &RAW_BIND_ERROR,
     &BIND_PANICS,
@@ -118,6 +124,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &BIND_ERROR_EXIT_0,
     &EXITS_ON_BAD_UTF8,
     &REFUSES_BAD_UTF8,
+    &HIDES_BAD_UTF8,
     &EXITS_ON_RESET,
     &RAW_ERROR_LOG,
     &NO_LOG,
@@ -241,12 +248,15 @@ fn survives_a_cut_character(ctx: &Ctx) -> Checked {
         )
         .mistake(mistake));
     }
-    let line = server.printed(&format!("的数据: {character}{character}"), &expected)?;
+    let line = server
+        .printed(&format!("的数据: {character}{character}"), &expected)
+        .map_err(|stop| stop.or_mistake(&HIDES_BAD_UTF8))?;
     if !line.ends_with(&shown) {
         return Err(failed(
             format!("{} 打印 {expected}", ctx.label()),
             format!("它打印的是 {}", super::learner::shorten(&line)),
-        ));
+        )
+        .mistake(&HIDES_BAD_UTF8));
     }
     then_serves_the_next(
         ctx,

@@ -250,6 +250,15 @@ pub struct UdpTap {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     requests: Arc<Mutex<Vec<(Duration, SocketAddr)>>>,
+    rounds: Arc<Rounds>,
+}
+
+/// How far the relay's loop has come: the number of the round it is in,
+/// and the last round in which it found no datagram from the client.
+#[derive(Default)]
+struct Rounds {
+    started: std::sync::atomic::AtomicU64,
+    drained: std::sync::atomic::AtomicU64,
 }
 
 impl UdpTap {
@@ -264,7 +273,9 @@ impl UdpTap {
         let addr = facing_client.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let rounds = Arc::new(Rounds::default());
         let relay = UdpRelay {
+            rounds: Arc::clone(&rounds),
             facing_client,
             facing_server,
             foreign,
@@ -282,7 +293,20 @@ impl UdpTap {
             stop,
             thread: Some(thread),
             requests,
+            rounds,
         })
+    }
+
+    /// Waits (at most `patience`) until every datagram the client sent
+    /// before this call has been seen: a round that began after the call
+    /// found the client's side empty. A client that sends and exits at once
+    /// is otherwise counted before its last datagram is read.
+    pub fn settle(&self, patience: Duration) -> Result<bool, process_runner::Error> {
+        let now = self.rounds.started.load(Ordering::SeqCst);
+        let drained = process_runner::poll_until(process_runner::deadline::after(patience), || {
+            Ok((self.rounds.drained.load(Ordering::SeqCst) > now).then_some(()))
+        })?;
+        Ok(drained.is_some())
     }
 
     /// When each datagram from the client came, and from where.
@@ -308,6 +332,7 @@ struct UdpRelay {
     drops: Drops,
     wire: Arc<Wire>,
     requests: Arc<Mutex<Vec<(Duration, SocketAddr)>>>,
+    rounds: Arc<Rounds>,
 }
 
 impl UdpRelay {
@@ -318,7 +343,12 @@ impl UdpRelay {
         let (mut requests, mut replies) = (0, 0);
         let mut buffer = vec![0; 65_536];
         while !stop.load(Ordering::SeqCst) {
-            if let Ok((size, from)) = self.facing_client.recv_from(&mut buffer) {
+            let round = self.rounds.started.fetch_add(1, Ordering::SeqCst) + 1;
+            let received = self.facing_client.recv_from(&mut buffer);
+            if received.is_err() {
+                self.rounds.drained.store(round, Ordering::SeqCst);
+            }
+            if let Ok((size, from)) = received {
                 client = Some(from);
                 requests += 1;
                 lock(&self.requests).push((started.elapsed(), from));
