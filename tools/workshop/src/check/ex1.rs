@@ -154,9 +154,9 @@ fn starts(ctx: &Ctx) -> Checked {
             stop
         }
     })?;
-    listens_where_asked(ctx, addr)?;
+    listens_where_asked(ctx, addr, &WRONG_ADDRESS)?;
     match second.address() {
-        Ok(other) if other.port() != addr.port() => listens_where_asked(ctx, other)?,
+        Ok(other) if other.port() != addr.port() => listens_where_asked(ctx, other, &WRONG_ADDRESS)?,
         Ok(other) => {
             return Err(failed(
                 "两个服务器各用系统挑的端口（端口 0）",
@@ -172,10 +172,15 @@ fn starts(ctx: &Ctx) -> Checked {
 /// The address on the first line is 127.0.0.1 with a port of its own, and
 /// (on Linux, where all of 127.0.0.0/8 is this machine) nothing answers on
 /// another loopback address: it listens where it was asked, not everywhere.
-pub fn listens_where_asked(ctx: &Ctx, addr: SocketAddr) -> Result<(), Stop> {
+/// A server that listens elsewhere is `mistake` (each exercise has its own).
+pub fn listens_where_asked(
+    ctx: &Ctx,
+    addr: SocketAddr,
+    mistake: &'static Mistake,
+) -> Result<(), Stop> {
     let expected = "监听 127.0.0.1:端口（命令行给的是 127.0.0.1:0），第一行说的就是它";
     if !addr.ip().is_loopback() || addr.ip().to_string() != "127.0.0.1" || addr.port() == 0 {
-        return Err(failed(expected, format!("第一行说的是 {addr}")).mistake(&WRONG_ADDRESS));
+        return Err(failed(expected, format!("第一行说的是 {addr}")).mistake(mistake));
     }
     if cfg!(target_os = "linux") {
         let elsewhere = SocketAddr::from(([127, 0, 0, 2], addr.port()));
@@ -187,7 +192,7 @@ pub fn listens_where_asked(ctx: &Ctx, addr: SocketAddr) -> Result<(), Stop> {
                     ctx.label()
                 ),
             )
-            .mistake(&WRONG_ADDRESS));
+            .mistake(mistake));
         }
     }
     Ok(())

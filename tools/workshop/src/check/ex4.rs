@@ -45,6 +45,12 @@ pub const CHECKS: &[Check] = &[
     },
 ];
 
+pub const WRONG_ADDRESS: Mistake = Mistake {
+    id: "ex4.wrong-address",
+    name: "监听的不是要求的地址",
+    tip: "绑定命令行给的地址：TcpListener::bind(server_address)。换成 0.0.0.0（所有地址）会让别的电脑也能连上这个练习用的服务器；端口也要用给的（0 表示让系统挑）",
+};
+
 pub const RAW_BIND_ERROR: Mistake = Mistake {
     id: "ex4.raw-bind-error",
     name: "绑定失败时只有系统的原话",
@@ -120,6 +126,7 @@ pub const HIDES_BAD_UTF8: Mistake = Mistake {
 pub const MISTAKES: &[&Mistake] = &[
     &RAW_BIND_ERROR,
     &BIND_PANICS,
+    &WRONG_ADDRESS,
     &BIND_ERROR_NO_ADDRESS,
     &BIND_ERROR_EXIT_0,
     &EXITS_ON_BAD_UTF8,
@@ -140,7 +147,9 @@ fn starts(ctx: &Ctx) -> Checked {
         ),
         before: Vec::new(),
     });
-    Learner::server(ctx, &[])?;
+    let (_server, addr) = Learner::server(ctx, &[])?;
+    let addr = addr.parse().map_err(anyhow::Error::from)?;
+    super::ex1::listens_where_asked(ctx, addr, &WRONG_ADDRESS)?;
     Ok(Outcome::Passed)
 }
 

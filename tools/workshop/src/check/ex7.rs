@@ -40,7 +40,7 @@ pub const CHECKS: &[Check] = &[
         run: refuses_an_oversized_line,
     },
     Check {
-        what: "半行之后连接就关闭了（最后没有换行符）：半行不算一条消息，不打印、不回复",
+        what: "半行之后连接就关闭了（最后没有换行符）：半行不算一条消息，不打印、不回复；半行之后连接被重置：记一行，接着服务下一个",
         wait: None,
         run: half_a_line_is_no_message,
     },
@@ -111,6 +111,12 @@ pub const EMPTY_LINE: Mistake = Mistake {
     tip: "只有换行符的一行也是一条消息（内容是空的）：read_until 读到了 1 个字节（那个 '\\n'），去掉它之后 line 是空的，照样返回 Some(line)。只有 read_until 返回 0（连接关闭了）才返回 None",
 };
 
+pub const DIES_ON_READ_ERROR: Mistake = Mistake {
+    id: "ex7.dies-on-read-error",
+    name: "一个客户端读出错，整个服务器就结束了",
+    tip: "receive_line 里不要 unwrap / expect 读的结果：客户端重置了连接、超过了期限，read 都会返回错误，那只是这一个客户端的事。用 ? 把错误交上去，handle_connection 记一行，接着服务下一个",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &READ_IS_MESSAGE,
     &ONE_MESSAGE_ONLY,
@@ -122,6 +128,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &DIES_ON_LONG_LINE,
     &NO_LOG,
     &EMPTY_LINE,
+    &DIES_ON_READ_ERROR,
 ];
 
 /// What the server replies to each message.
@@ -357,6 +364,42 @@ fn half_a_line_is_no_message(ctx: &Ctx) -> Checked {
         return Err(failed(expected, seen).mistake(&HALF_LINE_COUNTED));
     }
     server.alive("半行之后关闭的连接")?;
+    a_reset_after_half_a_line(ctx, &mut server, &addr, &half)
+}
+
+/// A client sends half a line and resets the connection: the server's
+/// read fails, which is that client's error only.
+fn a_reset_after_half_a_line(
+    ctx: &Ctx,
+    server: &mut Learner,
+    addr: &str,
+    half: &str,
+) -> Checked {
+    let wire = ctx.wire();
+    let mut conn = Conn::open(target(addr)?, &wire)
+        .map_err(|e| server.failed_talk("连上服务器，发半行，然后重置连接", &e))?;
+    conn.send(half.as_bytes())?;
+    super::taps::reset(&conn.stream);
+    wire.reset(conn.id, Side::Client);
+    drop(conn);
+    let next = format!("重置之后的消息{half}");
+    if let Err(stop) = converse(ctx, server, target(addr)?, &[next], None) {
+        return Err(if server.ended() {
+            let stop = match stop {
+                Stop::Failed(mut f) => {
+                    f.expected = format!(
+                        "一个客户端发了半行“{half}”就重置了连接：记一行，接着服务下一个"
+                    );
+                    Stop::Failed(f)
+                }
+                other => other,
+            };
+            stop.mistake(&DIES_ON_READ_ERROR)
+        } else {
+            stop
+        });
+    }
+    server.alive("一个客户端重置了连接")?;
     Ok(Outcome::Passed)
 }
 
