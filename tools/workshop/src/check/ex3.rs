@@ -22,7 +22,7 @@ pub const CHECKS: &[Check] = &[
         run: talks_to_udp_server,
     },
     Check {
-        what: "回复的长短、内容都不一样（peer udp-reply）：打印服务器真正回复的",
+        what: "回复的内容由种子决定、正好 1024 字节（peer udp-reply）：打印服务器真正回复的",
         wait: None,
         run: prints_what_came,
     },
@@ -186,8 +186,11 @@ fn talks_to_udp_server(ctx: &Ctx) -> Checked {
 
 fn prints_what_came(ctx: &Ctx) -> Checked {
     let mut rng = ctx.rng();
-    let size = rng.between(1, 1024);
-    let reply = rng.text(size);
+    // Exactly 1024 bytes, the most the client reads (the article's
+    // recvfrom(1024)): a buffer any smaller loses the end, whatever the
+    // seed. The content is the seed's.
+    let mut reply = rng.text(common::BUFFER_SIZE);
+    reply.push_str(&"x".repeat(common::BUFFER_SIZE - reply.len()));
     let message = rng.word();
     let server = peers::server("peer", &["udp-reply", "127.0.0.1:0", &reply], None)?;
     let tap = UdpTap::start(server.addr, Drops::default(), ctx.wire())?;

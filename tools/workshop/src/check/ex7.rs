@@ -375,6 +375,11 @@ fn a_reset_after_half_a_line(
     addr: &str,
     half: &str,
 ) -> Checked {
+    ctx.repeat(Repeat::against_server(
+        ctx.label(),
+        "",
+        format!("cargo run -p peer -- reset 127.0.0.1:{PORT}（它连上就重置连接；然后再用 cargo run -p peer -- lines 127.0.0.1:{PORT} 看服务器还在不在）"),
+    ));
     let wire = ctx.wire();
     let mut conn = Conn::open(target(addr)?, &wire)
         .map_err(|e| server.failed_talk("连上服务器，发半行，然后重置连接", &e))?;
