@@ -38,7 +38,7 @@ pub const CHECKS: &[Check] = &[
         run: reads_the_whole_reply,
     },
     Check {
-        what: "服务器发的比 1024 字节多、还不关闭（peer reply --hold）：读满 1024 字节就停下",
+        what: "服务器发的比 1024 字节多、还不关闭（peer reply --hold）：读满 1024 字节就停下（第 1024 字节切开一个汉字时也一样）",
         wait: None,
         run: stops_at_the_limit,
     },
@@ -114,6 +114,12 @@ pub const ERROR_AS_END: Mistake = Mistake {
     tip: "只有 read 返回 0（服务器关闭了连接）才是回复的结尾。read 返回的错误（连接被重置、超时）要用 ? 交上去，不能 break 了事：不然半截回复会被当成完整的回复打印出来，还以状态 0 退出",
 };
 
+pub const NEEDS_UTF8: Mistake = Mistake {
+    id: "ex2.needs-utf8",
+    name: "要求回复是完整的 UTF-8",
+    tip: "回复是字节：1024 字节的上限可能正好切开一个汉字，前 1024 字节就不是完整的 UTF-8。不要 read_to_string、String::from_utf8(…)?：TODO 3 返回 Vec<u8>，打印时 show_bytes 把切开的字显示成 �",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &NO_CONNECT,
     &FIRST_ADDRESS_ONLY,
@@ -125,6 +131,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &SPINS_AFTER_FIN,
     &NO_LIMIT,
     &ERROR_AS_END,
+    &NEEDS_UTF8,
 ];
 
 const PREFIX: &str = "收到服务器的响应: ";
@@ -320,14 +327,23 @@ fn reads_the_whole_reply(ctx: &Ctx) -> Checked {
 
 fn stops_at_the_limit(ctx: &Ctx) -> Checked {
     let mut rng = ctx.rng();
-    // The 1024th byte ends a character: a client that keeps 1023 or 1025
-    // bytes prints a different line (a cut character is shown as one �,
-    // whether one or two of its bytes are there).
+    // First the 1024th byte ends a character: a client that keeps 1023 or
+    // 1025 bytes prints a different line (a cut character is shown as one
+    // �, whether one or two of its bytes are there). Then it falls inside
+    // one: the first 1024 bytes are not whole UTF-8, and still the reply.
+    stops_at(ctx, &mut rng, true)?;
+    stops_at(ctx, &mut rng, false)?;
+    Ok(Outcome::Passed)
+}
+
+/// One run of step 5: a reply of a few thousand bytes, in pieces, and no
+/// FIN for 8 s; byte 1024 ends a character if `whole`, cuts one if not.
+fn stops_at(ctx: &Ctx, rng: &mut super::seed::Rng, whole: bool) -> Result<(), Stop> {
     let (word, times, reply) = loop {
         let size = rng.between(3_000, 6_000);
-        let (word, times) = repeated(&mut rng, size);
+        let (word, times) = repeated(rng, size);
         let reply = word.repeat(times);
-        if reply.is_char_boundary(common::BUFFER_SIZE) {
+        if reply.is_char_boundary(common::BUFFER_SIZE) == whole {
             break (word, times, reply);
         }
     };
@@ -347,6 +363,7 @@ fn stops_at_the_limit(ctx: &Ctx) -> Checked {
         .as_millis()
         .to_string();
     let wire = ctx.wire();
+    let conn = wire.connections() + 1;
     let args = [
         word.as_str(),
         "--times",
@@ -367,10 +384,12 @@ fn stops_at_the_limit(ctx: &Ctx) -> Checked {
         )],
     ));
     let ran = run_client(ctx, &tap)?;
-    no_connection(ctx, &ran, &wire)?;
+    if wire.connections() < conn {
+        no_connection(ctx, &ran, &wire)?;
+    }
     let first = &reply.as_bytes()[..common::BUFFER_SIZE];
     let line = format!("{PREFIX}{}", show_bytes(first));
-    let waited_for_fin = wire.fin_at(1, Side::Server).is_some();
+    let waited_for_fin = wire.fin_at(conn, Side::Server).is_some();
     if !ran.success || ran.stdout.last() != Some(&line) || waited_for_fin {
         let seen = if waited_for_fin && ran.stdout.last() == Some(&line) {
             format!(
@@ -381,16 +400,30 @@ fn stops_at_the_limit(ctx: &Ctx) -> Checked {
         } else {
             ran.describe()
         };
-        return Err(failed(
+        let cut = if whole {
+            ""
+        } else {
+            "（第 1024 字节在一个汉字的中间：前 1024 字节不是完整的 UTF-8，照样打印，切开的字显示成 �）"
+        };
+        let stop = failed(
             format!(
-                "{} 读满 1024 字节就停下，打印 {PREFIX}（回复的前 1024 字节），不等服务器关闭",
+                "{} 读满 1024 字节就停下，打印 {PREFIX}（回复的前 1024 字节），不等服务器关闭{cut}",
                 ctx.label()
             ),
             seen,
-        )
-        .mistake(&NO_LIMIT));
+        );
+        let wanted_utf8 = !whole
+            && ran
+                .stderr
+                .iter()
+                .any(|l| l.contains("UTF-8") || l.contains("utf-8") || l.contains("Utf8"));
+        return Err(if wanted_utf8 {
+            stop.mistake(&NEEDS_UTF8)
+        } else {
+            stop.mistake(&NO_LIMIT)
+        });
     }
-    Ok(Outcome::Passed)
+    Ok(())
 }
 
 fn reset_is_an_error(ctx: &Ctx) -> Checked {

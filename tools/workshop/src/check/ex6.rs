@@ -127,6 +127,12 @@ pub const EMPTY_CA: Mistake = Mistake {
     tip: "TODO 1：pem_file_iter 在一个不是 PEM 的文件里找不到证书，不算出错，只是什么也不给：RootCertStore 是空的。这时 bail!(\"证书文件 {ca_file} 里没有证书\")，连接之前就停下，不要拿一个空的信任列表去连服务器",
 };
 
+pub const NEEDS_UTF8: Mistake = Mistake {
+    id: "ex6.needs-utf8",
+    name: "要求回复是完整的 UTF-8",
+    tip: "回复是字节：1024 字节的上限可能正好切开一个汉字，前 1024 字节就不是完整的 UTF-8。不要 read_to_string、String::from_utf8(…)?：TODO 3 返回 Vec<u8>，打印时 show_bytes 把切开的字显示成 �",
+};
+
 pub const MISTAKES: &[&Mistake] = &[
     &TRUSTS_ANY_CERTIFICATE,
     &ACCEPTS_WRONG_NAME,
@@ -140,6 +146,7 @@ pub const MISTAKES: &[&Mistake] = &[
     &NO_HANDSHAKE,
     &NO_LIMIT,
     &EMPTY_CA,
+    &NEEDS_UTF8,
 ];
 
 const PREFIX: &str = "收到服务器的响应: ";
@@ -221,22 +228,28 @@ fn reads_every_record(ctx: &Ctx) -> Checked {
         });
     }
     drop(server);
-    stops_at_the_limit(ctx, &mut rng, &cert, &key)
+    stops_at_the_limit(ctx, &mut rng, &cert, &key, true)?;
+    stops_at_the_limit(ctx, &mut rng, &cert, &key, false)
 }
 
 /// A reply longer than 1024 bytes, in records of a few hundred bytes: it
-/// prints the first 1024 bytes. The 1024th byte ends a character, so 1023
-/// or 1025 bytes print differently (a cut character is shown as one �).
+/// prints the first 1024 bytes. If `whole`, the 1024th byte ends a
+/// character, so 1023 or 1025 bytes print differently (a cut character is
+/// shown as one �); if not, it cuts one, and the first 1024 bytes are not
+/// whole UTF-8 but still the reply.
 fn stops_at_the_limit(
     ctx: &Ctx,
     rng: &mut super::seed::Rng,
     cert: &std::path::Path,
     key: &std::path::Path,
+    whole: bool,
 ) -> Checked {
     let reply = loop {
         let size = rng.between(1_500, 4_000);
         let reply = rng.text(size);
-        if reply.is_char_boundary(common::BUFFER_SIZE) {
+        if reply.len() > common::BUFFER_SIZE
+            && reply.is_char_boundary(common::BUFFER_SIZE) == whole
+        {
             break reply;
         }
     };
@@ -265,7 +278,14 @@ fn stops_at_the_limit(
             }
             other => other,
         };
-        if longer || ran.line_starting(PREFIX).is_some() {
+        let wanted_utf8 = !whole
+            && ran
+                .stderr
+                .iter()
+                .any(|l| l.contains("UTF-8") || l.contains("utf-8") || l.contains("Utf8"));
+        if wanted_utf8 {
+            stop.mistake(&NEEDS_UTF8)
+        } else if longer || ran.line_starting(PREFIX).is_some() {
             stop.mistake(&NO_LIMIT)
         } else {
             stop
