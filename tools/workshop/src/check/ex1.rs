@@ -16,7 +16,7 @@ use super::wire::{Side, Wire};
 
 pub const CHECKS: &[Check] = &[
     Check {
-        what: "启动：第一行打印 等待客户端连接... 和它被要求监听的地址（两个同时启动，各用系统挑的端口）",
+        what: "启动：第一行打印 等待客户端连接... 和它被要求监听的地址（两个同时启动，各用系统挑的端口；再给一个具体的端口）",
         wait: None,
         run: starts,
     },
@@ -166,7 +166,42 @@ fn starts(ctx: &Ctx) -> Checked {
         }
         Err(stop) => return Err(stop.mistake(&FIXED_PORT)),
     }
+    drop((first, second));
+    listens_on_the_given_port(ctx, &WRONG_ADDRESS)?;
     Ok(Outcome::Passed)
+}
+
+/// Started with a port of our choosing (one that was free a moment ago),
+/// it listens on that port: a server that always lets the system pick one
+/// passes every start with port 0. If another program takes the port in
+/// between, another one is tried.
+pub fn listens_on_the_given_port(ctx: &Ctx, mistake: &'static Mistake) -> Result<(), Stop> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let asked = format!("127.0.0.1:{port}");
+        let label = format!("{}（端口 {port}）", ctx.label());
+        let learner = Learner::start_as(ctx, &[&asked], &label)?;
+        let taken = || {
+            learner
+                .stderr()
+                .iter()
+                .any(|l| l.contains("已被占用") || l.contains("in use"))
+        };
+        match learner.address() {
+            Ok(addr) if addr.port() == port => return listens_where_asked(ctx, addr, mistake),
+            Ok(addr) => {
+                return Err(failed(
+                    format!("命令行给的是 {asked}：监听它，第一行说的就是它"),
+                    format!("第一行说的是 {addr}：{label} 没有用命令行给的端口"),
+                )
+                .mistake(mistake));
+            }
+            Err(_) if taken() && tries < 3 => continue,
+            Err(stop) => return Err(stop),
+        }
+    }
 }
 
 /// The address on the first line is 127.0.0.1 with a port of its own, and

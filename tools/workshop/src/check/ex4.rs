@@ -14,7 +14,7 @@ use super::wire::Side;
 
 pub const CHECKS: &[Check] = &[
     Check {
-        what: "启动：第一行打印 等待客户端连接... 和监听的地址",
+        what: "启动：第一行打印 等待客户端连接... 和监听的地址：命令行要求的地址和端口",
         wait: None,
         run: starts,
     },
@@ -150,6 +150,7 @@ fn starts(ctx: &Ctx) -> Checked {
     let (_server, addr) = Learner::server(ctx, &[])?;
     let addr = addr.parse().map_err(anyhow::Error::from)?;
     super::ex1::listens_where_asked(ctx, addr, &WRONG_ADDRESS)?;
+    super::ex1::listens_on_the_given_port(ctx, &WRONG_ADDRESS)?;
     Ok(Outcome::Passed)
 }
 
