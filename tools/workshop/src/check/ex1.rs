@@ -156,7 +156,9 @@ fn starts(ctx: &Ctx) -> Checked {
     })?;
     listens_where_asked(ctx, addr, &WRONG_ADDRESS)?;
     match second.address() {
-        Ok(other) if other.port() != addr.port() => listens_where_asked(ctx, other, &WRONG_ADDRESS)?,
+        Ok(other) if other.port() != addr.port() => {
+            listens_where_asked(ctx, other, &WRONG_ADDRESS)?
+        }
         Ok(other) => {
             return Err(failed(
                 "两个服务器各用系统挑的端口（端口 0）",
@@ -179,7 +181,9 @@ pub fn listens_on_the_given_port(ctx: &Ctx, mistake: &'static Mistake) -> Result
     let mut tries = 0;
     loop {
         tries += 1;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let asked = format!("127.0.0.1:{port}");
         let label = format!("{}（端口 {port}）", ctx.label());
         let learner = Learner::start_as(ctx, &[&asked], &label)?;

@@ -441,7 +441,15 @@ fn reset_is_an_error(ctx: &Ctx) -> Checked {
     let hold = CLIENT_TIMEOUT.as_millis().to_string();
     let server = peers::server(
         "peer",
-        &["reply", "127.0.0.1:0", &word, "--times", &times_arg, "--hold", &hold],
+        &[
+            "reply",
+            "127.0.0.1:0",
+            &word,
+            "--times",
+            &times_arg,
+            "--hold",
+            &hold,
+        ],
         None,
     )?;
     let server_addr = server.addr.to_string();

@@ -247,8 +247,7 @@ fn stops_at_the_limit(
     let reply = loop {
         let size = rng.between(1_500, 4_000);
         let reply = rng.text(size);
-        if reply.len() > common::BUFFER_SIZE
-            && reply.is_char_boundary(common::BUFFER_SIZE) == whole
+        if reply.len() > common::BUFFER_SIZE && reply.is_char_boundary(common::BUFFER_SIZE) == whole
         {
             break reply;
         }

@@ -369,12 +369,7 @@ fn half_a_line_is_no_message(ctx: &Ctx) -> Checked {
 
 /// A client sends half a line and resets the connection: the server's
 /// read fails, which is that client's error only.
-fn a_reset_after_half_a_line(
-    ctx: &Ctx,
-    server: &mut Learner,
-    addr: &str,
-    half: &str,
-) -> Checked {
+fn a_reset_after_half_a_line(ctx: &Ctx, server: &mut Learner, addr: &str, half: &str) -> Checked {
     ctx.repeat(Repeat::against_server(
         ctx.label(),
         "",
@@ -392,9 +387,8 @@ fn a_reset_after_half_a_line(
         return Err(if server.ended() {
             let stop = match stop {
                 Stop::Failed(mut f) => {
-                    f.expected = format!(
-                        "一个客户端发了半行“{half}”就重置了连接：记一行，接着服务下一个"
-                    );
+                    f.expected =
+                        format!("一个客户端发了半行“{half}”就重置了连接：记一行，接着服务下一个");
                     Stop::Failed(f)
                 }
                 other => other,

@@ -303,9 +303,10 @@ impl UdpTap {
     /// is otherwise counted before its last datagram is read.
     pub fn settle(&self, patience: Duration) -> Result<bool, process_runner::Error> {
         let now = self.rounds.started.load(Ordering::SeqCst);
-        let drained = process_runner::poll_until(process_runner::deadline::after(patience), || {
-            Ok((self.rounds.drained.load(Ordering::SeqCst) > now).then_some(()))
-        })?;
+        let drained =
+            process_runner::poll_until(process_runner::deadline::after(patience), || {
+                Ok((self.rounds.drained.load(Ordering::SeqCst) > now).then_some(()))
+            })?;
         Ok(drained.is_some())
     }
 
