@@ -67,19 +67,19 @@ const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
 
 /// Reads the names and the expiry of one DER certificate.
 pub fn summarize(der: &[u8]) -> Option<Summary> {
-    let certificate = Der(der).expect(SEQUENCE)?;
-    let mut tbs = Der(Der(certificate).expect(SEQUENCE)?);
+    let certificate = Der(der).take(SEQUENCE)?;
+    let mut tbs = Der(Der(certificate).take(SEQUENCE)?);
     if tbs.peek() == Some(VERSION) {
         tbs.next()?;
     }
-    tbs.expect(INTEGER)?; // serialNumber
-    tbs.expect(SEQUENCE)?; // signature algorithm
-    tbs.expect(SEQUENCE)?; // issuer
-    let mut validity = Der(tbs.expect(SEQUENCE)?);
+    tbs.take(INTEGER)?; // serialNumber
+    tbs.take(SEQUENCE)?; // signature algorithm
+    tbs.take(SEQUENCE)?; // issuer
+    let mut validity = Der(tbs.take(SEQUENCE)?);
     validity.next()?; // notBefore
     let not_after = time(validity.next()?)?;
-    tbs.expect(SEQUENCE)?; // subject
-    tbs.expect(SEQUENCE)?; // subjectPublicKeyInfo
+    tbs.take(SEQUENCE)?; // subject
+    tbs.take(SEQUENCE)?; // subjectPublicKeyInfo
     let mut names = Vec::new();
     // issuerUniqueID and subjectUniqueID (rare) are skipped like anything else.
     while let Some((tag, value)) = tbs.next() {
@@ -92,17 +92,17 @@ pub fn summarize(der: &[u8]) -> Option<Summary> {
 
 /// The names in the subjectAltName extension, if there is one.
 fn alt_names(extensions: &[u8]) -> Option<Vec<String>> {
-    let mut list = Der(Der(extensions).expect(SEQUENCE)?);
+    let mut list = Der(Der(extensions).take(SEQUENCE)?);
     while let Some(extension) = list.next() {
         let mut extension = match extension {
             (SEQUENCE, value) => Der(value),
             _ => return None,
         };
-        let id = extension.expect(OID)?;
+        let id = extension.take(OID)?;
         if extension.peek() == Some(BOOLEAN) {
             extension.next()?; // critical
         }
-        let value = extension.expect(OCTET_STRING)?;
+        let value = extension.take(OCTET_STRING)?;
         if id == SUBJECT_ALT_NAME {
             return general_names(value);
         }
@@ -111,7 +111,7 @@ fn alt_names(extensions: &[u8]) -> Option<Vec<String>> {
 }
 
 fn general_names(value: &[u8]) -> Option<Vec<String>> {
-    let mut list = Der(Der(value).expect(SEQUENCE)?);
+    let mut list = Der(Der(value).take(SEQUENCE)?);
     let mut names = Vec::new();
     while let Some((tag, name)) = list.next() {
         match tag {
@@ -218,7 +218,7 @@ impl<'a> Der<'a> {
     }
 
     /// The next item's contents if it has `tag`.
-    fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
+    fn take(&mut self, tag: u8) -> Option<&'a [u8]> {
         match self.next()? {
             (found, contents) if found == tag => Some(contents),
             _ => None,
