@@ -248,11 +248,6 @@ fn the_longest_line_is_fine(ctx: &Ctx) -> Checked {
 
 fn refuses_an_oversized_line(ctx: &Ctx) -> Checked {
     let size = ctx.rng().between(MOST_BYTES + 2, 4000);
-    ctx.repeat(Repeat::against_server(
-        ctx.label(),
-        "",
-        format!("cargo run -p peer -- lines 127.0.0.1:{PORT} --line x --times {size}"),
-    ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
     // A line far over the limit, then one just over it (1025 bytes): a
     // limit one byte too high lets the second through.
@@ -270,12 +265,17 @@ fn refuses_a_line(
     size: usize,
     replied: &'static Mistake,
 ) -> Result<(), Stop> {
+    ctx.repeat(Repeat::against_server(
+        ctx.label(),
+        "",
+        format!("cargo run -p peer -- lines 127.0.0.1:{PORT} --line x --times {size}"),
+    ));
     let wire = ctx.wire();
-    wire.expect(None, Side::Server, b"");
     let long = format!("{}\n", "x".repeat(size));
     let expected = format!("一行 {size} 字节（上限 {MOST_BYTES}）：不回复这一行，断开这个连接");
     let logged_before = server.stderr().len();
-    let (_, received) = peers::talk(server, target(addr)?, long.as_bytes(), &wire, &expected)?;
+    let (conn, received) = peers::talk(server, target(addr)?, long.as_bytes(), &wire, &expected)?;
+    wire.expect(Some(conn.id), Side::Server, b"");
     if received.count > 0 {
         let stop = failed(
             expected,
