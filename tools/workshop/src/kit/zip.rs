@@ -71,7 +71,7 @@ impl<W: Write> ZipWriter<W> {
     /// Adds a file; `name` uses `/` between folders.
     pub fn add(&mut self, name: &str, data: &[u8], unix_mode: u32) -> Result<()> {
         let crc = crc32(data);
-        let deflated = miniz_oxide::deflate::compress_to_vec(data, LEVEL);
+        let deflated = deflate(data)?;
         let (method, body) = if deflated.len() < data.len() {
             (DEFLATED, deflated.as_slice())
         } else {
@@ -122,6 +122,44 @@ impl<W: Write> ZipWriter<W> {
         self.out.write_all(bytes)?;
         self.written += bytes.len() as u64;
         Ok(())
+    }
+}
+
+/// How much of a file is deflated between two looks at Ctrl-C.
+const PIECE: usize = 1 << 20;
+
+/// Raw deflate (no zlib header), as `miniz_oxide::deflate::compress_to_vec`
+/// makes it, but a piece at a time with a look at Ctrl-C between pieces:
+/// the vendored Windows import libraries are 13 MB each, and a debug build
+/// on a busy machine took longer over one of them than the 5 seconds
+/// workshop gives its clean-up after Ctrl-C, so the half-made kit stayed.
+fn deflate(data: &[u8]) -> Result<Vec<u8>> {
+    use miniz_oxide::deflate::core::{
+        CompressorOxide, TDEFLFlush, TDEFLStatus, compress_to_output,
+        create_comp_flags_from_zip_params,
+    };
+    let mut compressor =
+        CompressorOxide::new(create_comp_flags_from_zip_params(LEVEL.into(), 0, 0));
+    let mut out = Vec::with_capacity(data.len() / 2);
+    let mut rest = data;
+    loop {
+        process_runner::check()?;
+        let last = rest.len() <= PIECE;
+        let piece = &rest[..rest.len().min(PIECE)];
+        let flush = if last {
+            TDEFLFlush::Finish
+        } else {
+            TDEFLFlush::None
+        };
+        let (status, used) = compress_to_output(&mut compressor, piece, flush, |bytes| {
+            out.extend_from_slice(bytes);
+            true
+        });
+        match status {
+            TDEFLStatus::Done if last => return Ok(out),
+            TDEFLStatus::Okay if used <= rest.len() => rest = &rest[used..],
+            other => bail!("压缩失败（{other:?}）"),
+        }
     }
 }
 
@@ -285,7 +323,8 @@ mod tests {
             return;
         };
         let mut zip = ZipWriter::new(Vec::new(), 1_796_544_871);
-        let big = "一次 recv 不等于一条消息。\n".repeat(2000);
+        // Over two pieces of PIECE bytes: deflated in three calls, read back whole.
+        let big = "一次 recv 不等于一条消息。\n".repeat(80_000);
         zip.add("kit/先看我.txt", "你好\r\n".as_bytes(), 0o100644)
             .unwrap();
         zip.add("kit/big.txt", big.as_bytes(), 0o100644).unwrap();
