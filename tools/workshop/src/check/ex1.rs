@@ -303,7 +303,7 @@ fn no_request_no_reply(ctx: &Ctx) -> Checked {
     ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
     let wire = ctx.wire();
-    wire.expect(None, Side::Server, b"");
+    wire.mark_expected(None, Side::Server, b"");
     let expected =
         "什么也收不到：客户端没有发请求，服务器读到 0 字节（对方关闭了连接），不回复，关闭连接";
     let mut conn = Conn::open(addr.parse().map_err(anyhow::Error::from)?, &wire)
@@ -344,7 +344,7 @@ fn serves_python_client(ctx: &Ctx) -> Checked {
     ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
     let wire = ctx.wire();
-    wire.expect(None, Side::Server, TCP_REPLY.as_bytes());
+    wire.mark_expected(None, Side::Server, TCP_REPLY.as_bytes());
     let tap = tap_to(&addr, &wire)?;
     let (host, port) = peers::host_and_port(tap.addr);
     let client = peers::python_client(python, "tcp_client.py", &[&host, &port])?;
@@ -437,7 +437,7 @@ fn reply_mistake(stop: Stop, wire: &Wire, conn: usize) -> Stop {
 /// Shared with exercise 4.
 pub fn exchange(ctx: &Ctx, server: &mut Learner, addr: &str, message: &str) -> Result<(), Stop> {
     let wire = ctx.wire();
-    wire.expect(None, Side::Server, TCP_REPLY.as_bytes());
+    wire.mark_expected(None, Side::Server, TCP_REPLY.as_bytes());
     let tap = tap_to(addr, &wire)?;
     let client = peers::client("tcp-client", &[&tap.addr.to_string(), message])?;
     let expected = format!("收到服务器的响应: {TCP_REPLY}");

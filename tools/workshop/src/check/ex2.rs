@@ -141,7 +141,7 @@ fn talks_to_tcp_server(ctx: &Ctx) -> Checked {
     let message = rng.word();
     let server = peers::server("tcp-server", &["127.0.0.1:0"], None)?;
     let wire = ctx.wire();
-    wire.expect(None, Side::Client, message.as_bytes());
+    wire.mark_expected(None, Side::Client, message.as_bytes());
     // The article connects to ('localhost', 9999). Where localhost stands
     // for two addresses, the relay listens on the second: a client that
     // tries only the first is refused there.
@@ -540,7 +540,7 @@ fn no_connection(ctx: &Ctx, ran: &Ran, wire: &Wire) -> Result<(), Stop> {
 /// It printed `收到服务器的响应: REPLY` for exactly the bytes the server
 /// sent, and exited successfully; otherwise the ✗ names the likely mistake.
 fn expect_reply(ran: &Ran, reply: &[u8], wire: &Wire) -> Result<(), Stop> {
-    wire.expect(None, Side::Server, reply);
+    wire.mark_expected(None, Side::Server, reply);
     let line = format!("{PREFIX}{}", show_bytes(reply));
     if ran.success && ran.stdout.last() == Some(&line) {
         return Ok(());

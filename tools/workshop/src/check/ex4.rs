@@ -227,7 +227,7 @@ fn survives_a_cut_character(ctx: &Ctx) -> Checked {
     ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
     let wire = ctx.wire();
-    wire.expect(None, Side::Server, TCP_REPLY.as_bytes());
+    wire.mark_expected(None, Side::Server, TCP_REPLY.as_bytes());
     let tap = tap_to(&addr, &wire)?;
     peers::client(
         "peer",

@@ -96,7 +96,7 @@ fn serves_a_crowd(ctx: &Ctx) -> Checked {
     ));
     let (mut server, addr) = start(ctx, n)?;
     let wire = ctx.wire();
-    wire.expect(None, Side::Server, TCP_REPLY.as_bytes());
+    wire.mark_expected(None, Side::Server, TCP_REPLY.as_bytes());
     let tap = super::ex1::tap_to(&addr, &wire)?;
     let tap_addr = tap.addr.to_string();
     let started = (1..=clients)
@@ -301,7 +301,7 @@ fn ask(
                 received.ending
             )
         };
-        wire.expect(Some(conn.id), Side::Server, TCP_REPLY.as_bytes());
+        wire.mark_expected(Some(conn.id), Side::Server, TCP_REPLY.as_bytes());
         return Err(failed(expected, server.blame(seen)?));
     }
     server.printed(

@@ -275,7 +275,7 @@ fn refuses_a_line(
     let expected = format!("一行 {size} 字节（上限 {MOST_BYTES}）：不回复这一行，断开这个连接");
     let logged_before = server.stderr().len();
     let (conn, received) = peers::talk(server, target(addr)?, long.as_bytes(), &wire, &expected)?;
-    wire.expect(Some(conn.id), Side::Server, b"");
+    wire.mark_expected(Some(conn.id), Side::Server, b"");
     if received.count > 0 {
         let stop = failed(
             expected,
@@ -322,7 +322,7 @@ fn half_a_line_is_no_message(ctx: &Ctx) -> Checked {
     ));
     let (mut server, addr) = Learner::server(ctx, &[])?;
     let wire = ctx.wire();
-    wire.expect(None, Side::Server, REPLY.as_bytes());
+    wire.mark_expected(None, Side::Server, REPLY.as_bytes());
     let bytes = format!("{whole}\n{half}");
     let expected = format!("回复一次（只为“{whole}”），半行“{half}”不打印、不回复");
     let (_, received) = peers::talk(
@@ -516,7 +516,7 @@ fn converse(
 ) -> Result<(), Stop> {
     let wire = ctx.wire();
     let expected_reply = REPLY.repeat(messages.len());
-    wire.expect(None, Side::Server, expected_reply.as_bytes());
+    wire.mark_expected(None, Side::Server, expected_reply.as_bytes());
     let bytes: String = messages.iter().map(|m| format!("{m}\n")).collect();
     let expected = if messages.iter().any(String::is_empty) {
         format!(

@@ -222,7 +222,7 @@ impl Wire {
     }
 
     /// What `from` should send on every connection (or on `conn`).
-    pub fn expect(&self, conn: Option<usize>, from: Side, bytes: &[u8]) {
+    pub fn mark_expected(&self, conn: Option<usize>, from: Side, bytes: &[u8]) {
         self.lock().expected.push(Expected {
             conn,
             from,
@@ -569,7 +569,7 @@ mod tests {
     fn a_short_reply_is_marked_where_it_ends() {
         let wire = Wire::default();
         let conn = wire.opened(addr(5000), addr(9999));
-        wire.expect(None, Side::Server, "数据已收到".as_bytes());
+        wire.mark_expected(None, Side::Server, "数据已收到".as_bytes());
         wire.data(conn, Side::Client, "你好".as_bytes());
         wire.data(conn, Side::Server, "数据".as_bytes());
         wire.fin(conn, Side::Server);
@@ -588,8 +588,8 @@ mod tests {
     fn a_different_byte_is_marked_and_a_silent_side_is_named() {
         let wire = Wire::default();
         let conn = wire.opened(addr(5000), addr(9999));
-        wire.expect(None, Side::Server, b"abcd");
-        wire.expect(None, Side::Client, b"hi");
+        wire.mark_expected(None, Side::Server, b"abcd");
+        wire.mark_expected(None, Side::Client, b"hi");
         wire.data(conn, Side::Server, b"ab");
         wire.data(conn, Side::Server, b"xd");
         let text = wire.render().join("\n");
