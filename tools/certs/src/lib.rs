@@ -346,6 +346,15 @@ fn no_key(path: &Path, pem: &[u8]) -> anyhow::Error {
     )
 }
 
+/// How to take the passphrase off, in a form the learner's shell runs:
+/// PowerShell has no `openssl` on its PATH even with Git for Windows,
+/// which brings one under its install folder.
+#[cfg(windows)]
+const PASSPHRASE_HINT: &str = "（这把私钥设了口令，不支持；先去掉口令，PowerShell 里用 Git 带的 openssl：& \"$env:ProgramFiles\\Git\\usr\\bin\\openssl.exe\" pkey -in 原文件 -out 新文件）";
+#[cfg(not(windows))]
+const PASSPHRASE_HINT: &str =
+    "（这把私钥设了口令，不支持；先用 openssl pkey -in 原文件 -out 新文件 去掉口令）";
+
 /// A hint for the two mix-ups worth naming: the files swapped, and a key
 /// protected by a passphrase (which rustls does not decrypt).
 fn mix_up(pem: &[u8], wanted: Wanted) -> &'static str {
@@ -353,9 +362,7 @@ fn mix_up(pem: &[u8], wanted: Wanted) -> &'static str {
     let has_key = text.contains("PRIVATE KEY-----");
     let has_cert = text.contains("BEGIN CERTIFICATE");
     match wanted {
-        Wanted::Key if text.contains("ENCRYPTED") => {
-            "（这把私钥设了口令，不支持；先用 openssl pkey -in 原文件 -out 新文件 去掉口令）"
-        }
+        Wanted::Key if text.contains("ENCRYPTED") => PASSPHRASE_HINT,
         Wanted::Cert if has_key => "（这个文件里是私钥：是不是把 --cert 和 --key 弄反了？）",
         Wanted::Key if has_cert => "（这个文件里是证书：是不是把 --cert 和 --key 弄反了？）",
         _ => "",

@@ -145,3 +145,53 @@ fn a_missing_certificate_file_is_the_same_sentence() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "nothing is generated: {left:?}");
 }
+
+/// A key with a passphrase, which rustls does not read: the one sentence
+/// that differs by system on purpose. Its fix names openssl, which is not
+/// on PowerShell's PATH even with Git for Windows, so the Windows program
+/// gives the command in the form PowerShell runs.
+#[test]
+fn a_locked_key_gets_an_openssl_command_each_shell_can_run() {
+    let Some(programs) = programs() else { return };
+    let Some(openssl) = testkit::tool("openssl", &["version"], "apt-get install openssl") else {
+        return;
+    };
+    let dir = TempDir::new("on-windows-locked-key");
+    let make = |args: &str| {
+        let made = std::process::Command::new(openssl)
+            .args(args.split(' '))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "openssl {args}: {made:?}");
+    };
+    make("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out plain.key");
+    make("req -new -x509 -key plain.key -out plain.crt -days 1 -subj /CN=localhost");
+    make("pkey -in plain.key -aes256 -passout pass:secret -out locked.key");
+    let args = ["127.0.0.1:0", "--cert", "plain.crt", "--key", "locked.key"];
+    let linux = programs.run_in(Os::Linux, "tls-server", &args, dir.path());
+    let windows = programs.run_in(Os::Windows, "tls-server", &args, dir.path());
+    for (os, outcome) in [(Os::Linux, &linux), (Os::Windows, &windows)] {
+        assert_eq!(outcome.status.code(), Some(1), "{os:?}: {outcome:#?}");
+        assert_eq!(outcome.stderr.lines().count(), 1, "{os:?}: {outcome:#?}");
+        assert!(
+            outcome.stderr.contains("私钥文件 locked.key"),
+            "{os:?}: {outcome:#?}"
+        );
+        assert!(outcome.stderr.contains("设了口令"), "{os:?}: {outcome:#?}");
+    }
+    assert!(
+        linux
+            .stderr
+            .contains("先用 openssl pkey -in 原文件 -out 新文件"),
+        "{}",
+        linux.stderr
+    );
+    assert!(
+        windows.stderr.contains(
+            r#"& "$env:ProgramFiles\Git\usr\bin\openssl.exe" pkey -in 原文件 -out 新文件"#
+        ),
+        "{}",
+        windows.stderr
+    );
+}
