@@ -130,6 +130,14 @@
                 reported.push(element);
             }
         }
+        // A command block keeps its lines whole (and scrolls): the wrapped
+        // tail of a command, or of its comment, reads as a command of its own.
+        for (const code of main.querySelectorAll('pre > code.language-sh, pre > code.language-powershell')) {
+            const wrapping = getComputedStyle(code).whiteSpace;
+            if (wrapping !== 'pre' && wrapping !== 'nowrap') {
+                layout.push(describe(code) + ' is a command block whose long lines wrap (white-space: ' + wrapping + ')');
+            }
+        }
         // A name, option or number in a table broken over two lines
         // ("-" / "-threads") reads as two things.
         for (const code of main.querySelectorAll('td code, th code')) {
