@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
-use testkit::{PATIENCE, Process, Server, TempDir, address_in, run_in, skip, timed};
+use testkit::{PATIENCE, Process, Server, TempDir, address_in, run_in, skip};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_tls-server");
 
@@ -178,8 +178,10 @@ fn a_server_that_finds_another_generating_waits_and_serves_that_pair() {
 // Signals and crashes during generation
 
 /// How long a start takes until the server has its pair and prints its
-/// address: the window in which generation happens.
+/// address: the window in which generation happens. (Signals are Unix's.)
+#[cfg(unix)]
 fn start_up_time() -> Duration {
+    use testkit::timed;
     let dir = TempDir::new("tls-server-start-up");
     let (server, took) = timed(|| start_in(dir.path(), &[]));
     drop(server);
